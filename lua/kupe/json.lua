@@ -1,0 +1,94 @@
+--- JSON for kupe-lua: lua-cjson, with empty arrays that stay arrays.
+--
+-- Debian's lua-cjson 2.1.0 decodes `[]` and `{}` to the same empty table
+-- and encodes every empty table as `{}`, so an agent read and written back
+-- would turn `"variable_names": []` into an object. Here an empty array
+-- decodes to a table carrying `array_mt`, and any empty table carrying it
+-- encodes as `[]`. Where the installed lua-cjson has its own `array_mt`
+-- (newer releases), that one is used and cjson does the work.
+-- @module kupe.json
+
+local core = require "kupe.core"
+local cjson = require "cjson.safe"
+
+local M = {}
+
+local J = cjson.new()
+J.decode_invalid_numbers(false) -- NaN, Infinity and hex are not JSON
+J.encode_invalid_numbers(false)
+
+local native = rawget(cjson, "array_mt") ~= nil
+  and rawget(cjson, "decode_array_with_array_mt") ~= nil
+
+--- Metatable that marks a table as a JSON array.
+M.array_mt = native and cjson.array_mt or { __name = "kupe.array" }
+--- The JSON null value (lua-cjson's light userdata).
+M.null = cjson.null
+--- Whether lua-cjson itself keeps empty arrays (else the C passes do).
+M.native_arrays = native
+
+if native then
+  J.decode_array_with_array_mt(true)
+end
+
+local mark_empty, fix_empty = core.json_mark_empty, core.json_fix_empty
+local jdecode, jencode = J.decode, J.encode
+
+--- Marks t as an array (so an empty t encodes as `[]`) and returns it.
+function M.array(t)
+  if t == nil then t = {} end
+  if type(t) ~= "table" then
+    error("bad argument #1 to 'array' (table expected, got " .. type(t) .. ")", 2)
+  end
+  return setmetatable(t, M.array_mt)
+end
+
+--- Decodes JSON text; returns the value, or nil and cjson's message.
+function M.decode(s)
+  if native then return jdecode(s) end
+  local marked, n = mark_empty(s)
+  local v, err = jdecode(marked)
+  if v == nil then return nil, err end
+  if n > 0 then fix_empty(v, n, M.array_mt) end
+  return v
+end
+
+local SENTINEL = "\0kupe:[]"
+local SENTINEL_JSON = '%["\\u0000kupe:%[%]"%]'
+
+local function has_empty_array(v, depth)
+  if depth > 1000 then return false end
+  if getmetatable(v) == M.array_mt and next(v) == nil then return true end
+  for _, x in pairs(v) do
+    if type(x) == "table" and has_empty_array(x, depth + 1) then return true end
+  end
+  return false
+end
+
+-- A copy in which every empty marked array holds the sentinel; the
+-- caller's table is never changed.
+local function with_sentinels(v, seen)
+  if getmetatable(v) == M.array_mt and next(v) == nil then return { SENTINEL } end
+  if seen[v] then error("json: cannot encode a table that contains itself", 0) end
+  seen[v] = true
+  local out = {}
+  for k, x in pairs(v) do
+    out[k] = type(x) == "table" and with_sentinels(x, seen) or x
+  end
+  seen[v] = nil
+  return out
+end
+
+--- Encodes a value; returns the text, or nil and cjson's message.
+function M.encode(v)
+  if native or type(v) ~= "table" or not has_empty_array(v, 0) then
+    return jencode(v)
+  end
+  local ok, copy = pcall(with_sentinels, v, {})
+  if not ok then return nil, copy end
+  local s, err = jencode(copy)
+  if not s then return nil, err end
+  return (s:gsub(SENTINEL_JSON, "[]"))
+end
+
+return M

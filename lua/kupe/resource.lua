@@ -1,0 +1,136 @@
+--- What every API group (kupe.resources.*) is made of.
+--
+-- A group declares its operations as data: the Lua method name, the HTTP
+-- method and the path template. From that one declaration come the
+-- method itself (unless the group writes its own), the project's table of
+-- operations (kupe.operations) and the README's reference table.
+--
+-- Generated methods take the path parameters first, in template order,
+-- then one table: the query for GET and DELETE, the JSON body for POST,
+-- PUT and PATCH. A last optional table holds request options (`query`
+-- for body methods, `headers`, `timeout`, ...).
+--
+--     client.agents:get(agent_id)
+--     client.agents:create { agent = { name = "Reception" } }
+--     client.agents:update(agent_id, { agent = {...} }, { query = { force_update = true } })
+-- @module kupe.resource
+
+local core = require "kupe.core"
+local paginate = require "kupe.paginate"
+
+local M = {}
+
+local escape = core.escape
+
+--- Fills a path template ("/api/v1/agents/{agent_id}") with escaped
+-- values; raises naming the parameter when one is missing or empty.
+-- fname names the calling method in the message.
+function M.path(template, fname, ...)
+  local args, i = { ... }, 0
+  return (template:gsub("{([%w_]+)}", function(name)
+    i = i + 1
+    local v = args[i]
+    local t = type(v)
+    if t == "number" and v == math.floor(v) then
+      v = ("%d"):format(v)
+    elseif t ~= "string" or v == "" then
+      error(("bad argument #%d to '%s' (%s must be a non-empty string, got %s)")
+        :format(i, fname, name, t == "string" and "an empty string" or t), 4)
+    end
+    return escape(v)
+  end))
+end
+
+local function count_params(template)
+  local n = 0
+  for _ in template:gmatch("{[%w_]+}") do n = n + 1 end
+  return n
+end
+
+local BODY_METHODS = { POST = true, PUT = true, PATCH = true }
+
+local function check_table(v, n, fname, what)
+  if v ~= nil and type(v) ~= "table" then
+    error(("bad argument #%d to '%s' (%s table expected, got %s)"):format(n, fname, what,
+      type(v)), 3)
+  end
+end
+
+-- Merges the generated call's parts into request options.
+local function call_opts(method, params, extra)
+  local opts = {}
+  if extra then
+    for k, v in pairs(extra) do opts[k] = v end
+  end
+  if params ~= nil then
+    if BODY_METHODS[method] then
+      opts.json = params
+    else
+      local q = opts.query
+      if q then
+        local merged = {}
+        for k, v in pairs(params) do merged[k] = v end
+        for k, v in pairs(q) do merged[k] = v end
+        q = merged
+      else
+        q = params
+      end
+      opts.query = q
+    end
+  end
+  return opts
+end
+
+--- Builds the generic method for one operation.
+local function generate(op)
+  local method, template, fname = op.method, op.path, op.lua
+  local nparams = count_params(template)
+  return function(self, ...)
+    local n = select("#", ...)
+    local args = { ... }
+    if n > nparams + 2 then
+      error(("'%s' takes at most %d arguments"):format(fname, nparams + 2), 2)
+    end
+    local path = M.path(template, fname, ...)
+    local params, extra = args[nparams + 1], args[nparams + 2]
+    check_table(params, nparams + 1, fname, BODY_METHODS[method] and "body" or "query")
+    check_table(extra, nparams + 2, fname, "options")
+    return self._client:request(method, path, call_opts(method, params, extra))
+  end
+end
+
+--- Declares a group. ops is a list of { lua, method, path, doc = ...,
+-- custom = true (the group writes the method itself) }.
+-- @return the group class, with `new(client)` and `operations`
+function M.group(name, ops)
+  local G = { _name = name, operations = ops }
+  G.__index = G
+  G.__name = "kupe." .. name
+  G.__tostring = function(self)
+    return ("kupe.%s (%s)"):format(name, tostring(self._client))
+  end
+  for _, op in ipairs(ops) do
+    op.lua, op.method, op.path = op[1], op[2], op[3]
+    if not op.custom then G[op.lua] = generate(op) end
+  end
+  function G.new(client)
+    return setmetatable({ _client = client }, G)
+  end
+  return G
+end
+
+--- A page walker spec for a list operation; opts as kupe.paginate's spec.
+function M.walker_spec(self, path, opts)
+  local client = self._client
+  local spec = {}
+  for k, v in pairs(opts) do spec[k] = v end
+  spec.path = path
+  spec.fetch = function(params)
+    return client:request("GET", path, { query = params })
+  end
+  return spec
+end
+
+M.pages, M.items = paginate.pages, paginate.items
+
+return M

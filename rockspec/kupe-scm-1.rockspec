@@ -1,0 +1,54 @@
+rockspec_format = "3.0"
+package = "kupe"
+version = "scm-1"
+source = {
+  url = "git+https://github.com/kupe-lua/kupe-lua.git",
+}
+description = {
+  summary = "Lua client for the Kupe Voice Agent API (libcurl core)",
+  detailed = [[
+    Every documented Kupe endpoint as a method, page and session walkers,
+    streaming exports, retries that never repeat a call, clear error values,
+    and a non-blocking transport for nginx/OpenResty.
+  ]],
+  license = "MIT",
+  homepage = "https://github.com/kupe-lua/kupe-lua",
+}
+dependencies = {
+  "lua >= 5.1",
+  "lua-cjson",
+}
+-- The header sits in a multiarch directory on Debian, where LuaRocks does
+-- not look; checking for the library is what works there.
+external_dependencies = {
+  CURL = { library = "curl" },
+  OPENSSL = { library = "crypto" },
+  ZLIB = { library = "z" },
+}
+build = {
+  type = "builtin",
+  modules = {
+    ["kupe.core"] = {
+      sources = {
+        "src/buffer.c", "src/client.c", "src/core.c", "src/crypto.c", "src/encode.c",
+        "src/error.c", "src/form.c", "src/head.c", "src/inflate.c", "src/jsonscan.c",
+        "src/request.c", "src/transfer.c", "src/urlenc.c", "src/util.c",
+      },
+      libraries = { "curl", "crypto", "z", "m" },
+      incdirs = { "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)", "$(ZLIB_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)", "$(OPENSSL_LIBDIR)", "$(ZLIB_LIBDIR)" },
+      defines = { "_GNU_SOURCE" },
+    },
+    ["kupe"] = "lua/kupe/init.lua",
+    ["kupe.client"] = "lua/kupe/client.lua",
+    ["kupe.errors"] = "lua/kupe/errors.lua",
+    ["kupe.json"] = "lua/kupe/json.lua",
+    ["kupe.paginate"] = "lua/kupe/paginate.lua",
+    ["kupe.resource"] = "lua/kupe/resource.lua",
+    ["kupe.transport.curl"] = "lua/kupe/transport/curl.lua",
+    ["kupe.resources.call_logs"] = "lua/kupe/resources/call_logs.lua",
+  },
+}
+test = {
+  type = "busted",
+}

@@ -1,0 +1,224 @@
+-- The request pipeline against the emulator over real sockets: auth on
+-- the wire, keep-alive, decoding, errors, redirects, header safety.
+local h = require "spec.helpers.kupe"
+local kupe = require "kupe"
+local emu = h.emu
+
+describe("client:request", function()
+  before_each(function() h.reset() end)
+
+  it("sends the API key as x-api-key", function()
+    local c = h.client()
+    local me = assert(c:me())
+    assert.equal("api_key", me.auth)
+    local last = emu.stats().last_request
+    assert.equal(h.KEY, last.headers["x-api-key"])
+    assert.is_nil(last.headers["authorization"])
+  end)
+
+  it("sends a bearer token as Authorization: Bearer", function()
+    local c = h.client { bearer = h.BEARER }
+    local me = assert(c:me())
+    assert.equal("bearer", me.auth)
+    local last = emu.stats().last_request
+    assert.equal("Bearer " .. h.BEARER, last.headers["authorization"])
+    assert.is_nil(last.headers["x-api-key"])
+  end)
+
+  it("sends no credential to public routes when none is configured", function()
+    local c = h.client { api_key = false }
+    local health = assert(c:health())
+    assert.equal("healthy", health.status)
+    assert.is_nil(emu.stats().last_request.headers["x-api-key"])
+  end)
+
+  it("names kupe-lua, libcurl and Lua in the User-Agent and sends no Origin", function()
+    local c = h.client { user_agent = "nightly-export/2" }
+    assert(c:me())
+    local hdr = emu.stats().last_request.headers
+    assert.matches("^nightly%-export/2 kupe%-lua/[%d.]+ libcurl/[%d.]+ ", hdr["user-agent"])
+    assert.is_nil(hdr["origin"])
+  end)
+
+  it("keeps one TCP connection for 100 sequential requests", function()
+    local c = h.client()
+    assert(c:me())
+    local before = emu.stats().connections
+    for _ = 1, 100 do assert(c:me()) end
+    assert.equal(before, emu.stats().connections)
+  end)
+
+  it("returns data and the raw response: status, headers, attempts, elapsed", function()
+    local c = h.client()
+    local me, resp = c:me()
+    assert.is_table(me)
+    assert.equal(200, resp.status)
+    assert.matches("^application/json", resp.headers["content-type"])
+    assert.equal(1, resp.attempts)
+    assert.is_true(resp.elapsed >= 0 and resp.elapsed < 5)
+    assert.equal("/api/v1/me", resp.path)
+  end)
+
+  it("decodes a gzip-compressed answer", function()
+    local c = h.client()
+    local page, resp = c.call_logs:list { page = 1, page_size = 50 }
+    assert.is_table(page)
+    assert.equal(50, #page.items)
+    assert.equal("gzip", resp.headers["content-encoding"])
+    assert.matches("gzip", emu.stats().last_request.headers["accept-encoding"])
+  end)
+
+  it("encodes query values per RFC 3986 and integral floats without a fraction", function()
+    local c = h.client()
+    c:request("GET", "/api/v1/call-analytics", {
+      query = { page = 2.0, page_size = 3, filter = "a b/c?d#e+f&g", flag = true },
+    })
+    local q = emu.stats().last_request.query
+    assert.equal("2", q.page)
+    assert.equal("3", q.page_size)
+    assert.equal("a b/c?d#e+f&g", q.filter)
+    assert.equal("true", q.flag)
+  end)
+
+  it("escapes path parameters so an id cannot change the route", function()
+    local c = h.client()
+    local data, err = c:request("GET", "/api/v1/agents/" .. kupe.escape("../../me?x=1#y z"))
+    assert.is_nil(data)
+    assert.is_true(err.status == 400 or err.status == 404)
+    local last = emu.stats().last_request
+    assert.equal("/api/v1/agents/..%2F..%2Fme%3Fx%3D1%23y%20z", last.raw_path or last.path)
+  end)
+
+  it("reads a 422 list detail as 'field: message'", function()
+    local c = h.client()
+    local data, err = c:request("GET", "/api/v1/call-analytics", { query = { page = 1, page_size = 500 } })
+    assert.is_nil(data)
+    assert.equal("http", err.kind)
+    assert.equal(422, err.status)
+    assert.is_table(err.detail)
+    assert.matches("page_size: ", err.message)
+    assert.matches("^kupe: GET /api/v1/call%-analytics: 422 Unprocessable Entity: page_size: ",
+      tostring(err))
+  end)
+
+  it("reads a string detail and adds a hint for 401", function()
+    local c = h.client { api_key = "not-the-key" }
+    local data, err = c:me()
+    assert.is_nil(data)
+    assert.equal(401, err.status)
+    assert.equal("string", type(err.detail))
+    assert.matches("hint: ", tostring(err))
+    assert.is_false(err.retryable)
+  end)
+
+  it("turns an HTML error page into a readable error", function()
+    emu.fault("GET /api/v1/me", { status = 502, content_type = "text/html",
+      body = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>" }, 1)
+    local c = h.client { max_retries = 0 }
+    local data, err = c:me()
+    assert.is_nil(data)
+    assert.equal(502, err.status)
+    assert.equal("502 Bad Gateway", err.message)
+    assert.matches("<html>", err.body)
+  end)
+
+  it("reports malformed JSON as a decode error with the body", function()
+    emu.fault("GET /api/v1/me", { malformed = true }, 1)
+    local c = h.client()
+    local data, err = c:me()
+    assert.is_nil(data)
+    assert.equal("decode", err.kind)
+    assert.equal(200, err.status)
+    assert.is_string(err.body)
+    assert.is_false(err.retryable)
+  end)
+
+  it("reports a wrong content type instead of guessing", function()
+    emu.fault("GET /api/v1/me", { content_type = "text/plain", body = "OK" }, 1)
+    local c = h.client()
+    local data, err = c:me()
+    assert.is_nil(data)
+    assert.equal("decode", err.kind)
+    assert.matches("expected a JSON answer, got text/plain", tostring(err))
+  end)
+
+  it("returns the raw body with raw = true", function()
+    emu.fault("GET /api/v1/me", { content_type = "text/plain", body = "plain text" }, 1)
+    local c = h.client()
+    local body, resp = c:request("GET", "/api/v1/me", { raw = true })
+    assert.equal("plain text", body)
+    assert.equal(200, resp.status)
+  end)
+
+  it("refuses an oversized body with kind too_large", function()
+    emu.fault("GET /api/v1/me", { oversize = 2 * 1024 * 1024 }, 1)
+    local c = h.client { max_response_size = 1024 * 1024 }
+    local data, err = c:me()
+    assert.is_nil(data)
+    assert.equal("too_large", err.kind)
+    assert.matches("max_response_size", tostring(err))
+    assert(c:me(), "the client works normally afterwards")
+  end)
+
+  it("follows a redirect to another host without the credential", function()
+    emu.fault("GET /api/v1/me", { redirect = "other" }, 1)
+    local c = h.client()
+    local data = assert(c:me())
+    assert.is_table(data)
+    local other = emu.stats().other_host
+    assert.equal(1, #other)
+    assert.is_nil(other[1].headers["x-api-key"])
+    assert.is_nil(other[1].headers["authorization"])
+  end)
+
+  it("follows a same-origin redirect with the credential", function()
+    emu.fault("GET /api/v1/me", { redirect = "same" }, 1)
+    local c = h.client()
+    local me = assert(c:me())
+    assert.equal("api_key", me.auth)
+  end)
+
+  it("does not follow a redirect of a POST", function()
+    emu.fault("POST /api/v1/agents/simple", { redirect = "other", status = 307 }, 1)
+    local c = h.client()
+    local data, err = c:request("POST", "/api/v1/agents/simple", { json = { name = "x" } })
+    assert.is_nil(data)
+    assert.equal("redirect", err.kind)
+    assert.equal(0, #emu.stats().other_host)
+  end)
+
+  it("refuses a header containing CR or LF before sending anything", function()
+    local c = h.client()
+    local before = emu.stats().requests_total
+    assert.has_error(function()
+      c:request("GET", "/api/v1/me", { headers = { ["X-Note"] = "a\r\nx-api-key: forged" } })
+    end, "request: header 'X-Note' contains CR, LF or NUL")
+    assert.has_error(function()
+      c:request("GET", "/api/v1/me", { headers = { ["Bad Name"] = "v" } })
+    end)
+    assert.has_error(function()
+      c:request("GET", "/api/v1/me", { headers = { ["X-API-Key"] = "other" } })
+    end, "request: header 'X-API-Key' is managed by the client")
+    assert.equal(before, emu.stats().requests_total)
+  end)
+
+  it("sends custom headers that are safe", function()
+    local c = h.client()
+    assert(c:request("GET", "/api/v1/me", { headers = { ["X-Request-Id"] = "abc-123" } }))
+    assert.equal("abc-123", emu.stats().last_request.headers["x-request-id"])
+  end)
+
+  it("raises for caller mistakes, naming the argument", function()
+    local c = h.client()
+    assert.has_error(function() c:request("get", "/x") end,
+      "bad argument #1 to 'request' (upper-case HTTP method expected)")
+    assert.has_error(function() c:request("GET", "x") end,
+      "bad argument #2 to 'request' (path starting with '/' expected)")
+    assert.has_error(function() c:request("GET", "/x", { qurey = {} }) end,
+      "request: unknown option 'qurey'")
+    assert.has_error(function() c:request("GET", "/x", { timeout = "5" }) end,
+      "request: option 'timeout' must be a number (got string)")
+    assert.has_error(function() c:request("GET", "/x", { query = { a = 0 / 0 } }) end)
+    assert.has_error(function() c:request("GET", "/x", { query = { a = { b = {} } } }) end)
+  end)
+end)

@@ -1,0 +1,297 @@
+/*
+ * encode.c: the Lua face of the pure encoders and parsers: query strings,
+ * path segments, response heads and the JSON empty-array passes.
+ *
+ * Functions that allocate C memory validate their input completely first,
+ * so any Lua error is raised before the allocation, never after it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "head.h"
+#include "jsonscan.h"
+#include "kupe.h"
+#include "urlenc.h"
+
+/* The JSON text rewritten into an empty array, and the string cjson
+ * decodes it to: a NUL cannot come from ordinary data by accident. */
+static const char sentinel_json[] = "\"\\u0000kupe:[]\"";
+static const char sentinel_value[] = "\0kupe:[]";
+#define SENTINEL_VALUE_LEN 8
+
+static int is_null(lua_State *L, int idx) {
+  /* cjson.null (and so kupe.null) is a light userdata holding NULL. */
+  return lua_type(L, idx) == LUA_TLIGHTUSERDATA &&
+         lua_touserdata(L, idx) == NULL;
+}
+
+/* Checks one query value; raises naming the key when it is unusable. */
+static void check_scalar(lua_State *L, int idx, const char *key) {
+  char tmp[64];
+  switch (lua_type(L, idx)) {
+  case LUA_TSTRING:
+  case LUA_TBOOLEAN:
+    return;
+  case LUA_TNUMBER:
+    if (kupe_urlenc_number(tmp, lua_tonumber(L, idx)) < 0)
+      luaL_error(L, "query: '%s' is not a finite number", key);
+    return;
+  default:
+    if (is_null(L, idx))
+      return;
+    luaL_error(L, "query: '%s' must be a string, number, boolean or an "
+               "array of them (got %s)", key, luaL_typename(L, idx));
+  }
+}
+
+static int append_scalar(kupe_buffer *b, lua_State *L, int idx) {
+  char tmp[64];
+  size_t n;
+  const char *s;
+  switch (lua_type(L, idx)) {
+  case LUA_TBOOLEAN:
+    s = lua_toboolean(L, idx) ? "true" : "false";
+    return kupe_buffer_append(b, s, strlen(s));
+  case LUA_TNUMBER:
+#if LUA_VERSION_NUM >= 503
+    if (lua_isinteger(L, idx)) {
+      n = (size_t)snprintf(tmp, sizeof(tmp), LUA_INTEGER_FMT,
+                           (LUAI_UACINT)lua_tointeger(L, idx));
+      return kupe_buffer_append(b, tmp, n);
+    }
+#endif
+    n = (size_t)kupe_urlenc_number(tmp, lua_tonumber(L, idx));
+    return kupe_buffer_append(b, tmp, n);
+  default:
+    s = lua_tolstring(L, idx, &n);
+    return kupe_urlenc_component(b, s, n);
+  }
+}
+
+typedef struct qkey {
+  const char *s;
+  size_t n;
+} qkey;
+
+static int cmp_key(const void *a, const void *b) {
+  const qkey *x = a, *y = b;
+  size_t n = x->n < y->n ? x->n : y->n;
+  int c = memcmp(x->s, y->s, n);
+  return c != 0 ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+static int append_pair(kupe_buffer *b, const qkey *k, lua_State *L, int v) {
+  if (b->len > 0 && kupe_buffer_putc(b, '&') != 0)
+    return -1;
+  if (kupe_urlenc_component(b, k->s, k->n) != 0 ||
+      kupe_buffer_putc(b, '=') != 0)
+    return -1;
+  return append_scalar(b, L, v);
+}
+
+/* core.encode_query(t) -> "a=1&b=x%20y" (keys sorted; arrays repeat the
+ * key; kupe.null values are left out). */
+int kupe_encode_query(lua_State *L) {
+  size_t nkeys = 0, i, j, len;
+  qkey *keys;
+  kupe_buffer b;
+  int failed = 0;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  /* Pass 1: validate and count, raising before anything is allocated. */
+  lua_pushnil(L);
+  while (lua_next(L, 1) != 0) {
+    const char *key;
+    if (lua_type(L, -2) != LUA_TSTRING)
+      return luaL_error(L, "query: keys must be strings (got %s)",
+                        luaL_typename(L, -2));
+    key = lua_tostring(L, -2);
+    if (lua_istable(L, -1)) {
+      len = lua_rawlen(L, -1);
+      for (j = 1; j <= len; j++) {
+        lua_rawgeti(L, -1, (int)j);
+        if (lua_istable(L, -1))
+          return luaL_error(L, "query: '%s' cannot nest tables", key);
+        check_scalar(L, -1, key);
+        lua_pop(L, 1);
+      }
+    } else {
+      check_scalar(L, -1, key);
+    }
+    nkeys++;
+    lua_pop(L, 1);
+  }
+  if (nkeys == 0) {
+    lua_pushliteral(L, "");
+    return 1;
+  }
+  /* The key array is a userdata: the collector owns it, whatever happens. */
+  keys = lua_newuserdatauv(L, nkeys * sizeof(qkey), 0); /* t, keys */
+  i = 0;
+  lua_pushnil(L);
+  while (lua_next(L, 1) != 0) {
+    keys[i].s = lua_tolstring(L, -2, &keys[i].n);
+    i++;
+    lua_pop(L, 1);
+  }
+  qsort(keys, nkeys, sizeof(qkey), cmp_key);
+  /* Pass 2: build; nothing here raises, so b cannot leak. */
+  kupe_buffer_init(&b);
+  for (i = 0; i < nkeys && !failed; i++) {
+    lua_pushlstring(L, keys[i].s, keys[i].n);
+    lua_rawget(L, 1); /* t, keys, value */
+    if (lua_istable(L, -1)) {
+      len = lua_rawlen(L, -1);
+      for (j = 1; j <= len && !failed; j++) {
+        lua_rawgeti(L, -1, (int)j);
+        if (!is_null(L, -1) && append_pair(&b, &keys[i], L, -1) != 0)
+          failed = 1;
+        lua_pop(L, 1);
+      }
+    } else if (!is_null(L, -1) && append_pair(&b, &keys[i], L, -1) != 0) {
+      failed = 1;
+    }
+    lua_pop(L, 1);
+  }
+  if (failed) {
+    kupe_buffer_free(&b);
+    return luaL_error(L, "query: out of memory");
+  }
+  lua_pushlstring(L, b.data ? b.data : "", b.len);
+  kupe_buffer_free(&b);
+  return 1;
+}
+
+/* core.escape(s): one path segment. */
+int kupe_escape(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  kupe_buffer b;
+  kupe_buffer_init(&b);
+  if (kupe_urlenc_component(&b, s, n) != 0) {
+    kupe_buffer_free(&b);
+    return luaL_error(L, "escape: out of memory");
+  }
+  lua_pushlstring(L, b.data ? b.data : "", b.len);
+  kupe_buffer_free(&b);
+  return 1;
+}
+
+/* parse_head callback: lower-cases the name and stores or joins. */
+static int head_field(void *ud, const char *name, size_t nlen,
+                      const char *value, size_t vlen) {
+  lua_State *L = ud;
+  char lower[256];
+  size_t i;
+  if (nlen > sizeof(lower))
+    return 0; /* no real header name is this long; skip it */
+  for (i = 0; i < nlen; i++) {
+    char ch = name[i];
+    lower[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+  }
+  lua_pushlstring(L, lower, nlen);  /* h, name */
+  lua_pushvalue(L, -1);             /* h, name, name */
+  lua_rawget(L, -3);                /* h, name, old */
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushlstring(L, value, vlen);
+  } else {
+    /* Repeated fields join with ", " (RFC 9110, 5.3). */
+    lua_pushliteral(L, ", ");
+    lua_pushlstring(L, value, vlen);
+    lua_concat(L, 3);
+  }
+  lua_rawset(L, -3);                /* h */
+  return 0;
+}
+
+/* core.parse_head(raw) -> status, reason, headers | nil, err */
+int kupe_parse_head(lua_State *L) {
+  size_t n;
+  const char *raw = luaL_checklstring(L, 1, &n);
+  kupe_head_status st;
+  lua_newtable(L);
+  if (kupe_head_parse(raw, n, &st, head_field, L) != 0) {
+    lua_pushnil(L);
+    lua_pushliteral(L, "no HTTP status line in the response head");
+    return 2;
+  }
+  lua_pushinteger(L, st.code);
+  lua_pushlstring(L, st.reason, st.reason_len);
+  lua_pushvalue(L, -3);
+  return 3;
+}
+
+/* core.json_mark_empty(s) -> s2, n: n empty arrays rewritten; s itself
+ * (no copy) when n is 0. */
+int kupe_json_mark_empty(lua_State *L) {
+  size_t n, count;
+  const char *s = luaL_checklstring(L, 1, &n);
+  kupe_buffer b;
+  count = kupe_json_count_empty(s, n);
+  if (count == 0) {
+    lua_settop(L, 1);
+    lua_pushinteger(L, 0);
+    return 2;
+  }
+  kupe_buffer_init(&b);
+  if (kupe_json_rewrite_empty(&b, s, n, sentinel_json,
+                              sizeof(sentinel_json) - 1) != 0) {
+    kupe_buffer_free(&b);
+    return luaL_error(L, "json: out of memory");
+  }
+  lua_pushlstring(L, b.data, b.len);
+  kupe_buffer_free(&b);
+  lua_pushinteger(L, (lua_Integer)count);
+  return 2;
+}
+
+static int is_marked(lua_State *L, int t) {
+  size_t n;
+  const char *s;
+  int yes;
+  if (lua_rawlen(L, t) != 1)
+    return 0;
+  lua_rawgeti(L, t, 1);
+  s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+  yes = s != NULL && n == SENTINEL_VALUE_LEN &&
+        memcmp(s, sentinel_value, SENTINEL_VALUE_LEN) == 0;
+  lua_pop(L, 1);
+  return yes;
+}
+
+/* Depth-first over tables; mt is at stack index 3. Stops once every
+ * marked table was found. */
+static void fix(lua_State *L, int t, lua_Integer *left, int depth) {
+  if (depth > 1000)
+    return; /* deeper than cjson decodes */
+  if (!lua_checkstack(L, 4))
+    luaL_error(L, "json: nesting too deep");
+  if (is_marked(L, t)) {
+    lua_pushnil(L);
+    lua_rawseti(L, t, 1);
+    lua_pushvalue(L, 3);
+    lua_setmetatable(L, t);
+    (*left)--;
+    return;
+  }
+  lua_pushnil(L);
+  while (*left > 0 && lua_next(L, t) != 0) {
+    if (lua_istable(L, -1))
+      fix(L, lua_gettop(L), left, depth + 1);
+    lua_pop(L, 1);
+  }
+  if (*left <= 0 && lua_gettop(L) > t)
+    lua_settop(L, t); /* left the loop early: drop the key */
+}
+
+/* core.json_fix_empty(value, n, mt) -> value */
+int kupe_json_fix_empty(lua_State *L) {
+  lua_Integer left = luaL_checkinteger(L, 2);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  lua_settop(L, 3);
+  if (lua_istable(L, 1) && left > 0)
+    fix(L, 1, &left, 0);
+  lua_settop(L, 1);
+  return 1;
+}
