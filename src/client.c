@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fieldtext.h"
 #include "kupe.h"
 
 void kupe_wipe(void *p, size_t n) {
@@ -100,11 +101,7 @@ static int build_list(struct curl_slist **out, const char *secret, int json) {
 
 /* A value that goes into a header line must not be able to end it. */
 static int header_safe(const char *s, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++)
-    if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
-      return 0;
-  return 1;
+  return kupe_field_ok(KUPE_FIELD_VALUE, s, n);
 }
 
 /* Reads an optional string field; raises naming the field when it is

@@ -9,15 +9,10 @@
  */
 #include <string.h>
 
+#include "fieldtext.h"
 #include "kupe.h"
 
-static int text_ok(const char *s, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++)
-    if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
-      return 0;
-  return 1;
-}
+#define text_ok(s, n) kupe_field_ok(KUPE_FIELD_VALUE, (s), (n))
 
 /* Reads string field name of the table at idx; NULL when absent. Leaves
  * nothing on the stack (the string stays referenced by the table). */

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "head.h"
+#include "fieldtext.h"
 #include "kupe.h"
 
 /* Values read from the options table; strings point into Lua strings that
@@ -142,7 +142,7 @@ static void free_list(struct curl_slist *l, int wipe) {
  * on top of the cached one. Raises for a bad header: nothing is sent.
  */
 static void check_headers(lua_State *L, int idx) {
-  size_t nlen, vlen, i;
+  size_t nlen, vlen;
   const char *name, *value;
   lua_pushnil(L);
   while (lua_next(L, idx) != 0) {
@@ -154,13 +154,10 @@ static void check_headers(lua_State *L, int idx) {
     value = lua_tolstring(L, -1, &vlen); /* a number becomes a string */
     if (nlen == 0 || nlen > 256)
       luaL_error(L, "request: a header name is empty or too long");
-    for (i = 0; i < nlen; i++)
-      if (!kupe_head_is_tchar((unsigned char)name[i]))
-        luaL_error(L, "request: header name '%s' is not a valid token",
-                   name);
-    for (i = 0; i < vlen; i++)
-      if (value[i] == '\r' || value[i] == '\n' || value[i] == '\0')
-        luaL_error(L, "request: header '%s' contains CR, LF or NUL", name);
+    if (!kupe_field_ok(KUPE_FIELD_NAME, name, nlen))
+      luaL_error(L, "request: header name '%s' is not a valid token", name);
+    if (!kupe_field_ok(KUPE_FIELD_VALUE, value, vlen))
+      luaL_error(L, "request: header '%s' contains CR, LF or NUL", name);
     if (reserved_name(name, nlen))
       luaL_error(L, "request: header '%s' is managed by the client", name);
     lua_pop(L, 1);
@@ -332,7 +329,7 @@ int kupe_request(lua_State *L) {
     if (opt_keep(L, 4, "content_type", LUA_TSTRING, LUA_TSTRING)) {
       size_t n;
       o.content_type = lua_tolstring(L, -1, &n);
-      if (strlen(o.content_type) != n || strpbrk(o.content_type, "\r\n"))
+      if (!kupe_field_ok(KUPE_FIELD_VALUE, o.content_type, n))
         return luaL_error(L, "request: content_type contains CR, LF or NUL");
     }
     o.headers_idx = opt_keep(L, 4, "headers", LUA_TTABLE, LUA_TTABLE);
