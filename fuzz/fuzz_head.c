@@ -5,7 +5,8 @@
  * every pointer it hands out lies inside the input, a name is a non-empty
  * token, a value has no surrounding blanks and no line break, the status
  * is three digits from 100, and the callback's non-zero answer stops the
- * walk and is returned.
+ * walk and is returned. The Content-Type test (kupe_head_is_json_type)
+ * runs on the same bytes, as a C string, against a plain reference.
  *
  * Built with: src/head.c
  */
@@ -50,6 +51,38 @@ static int on_field(void *ud, const char *name, size_t nlen,
   return s->stop_at != 0 && s->fields == s->stop_at ? 7 : 0;
 }
 
+/* Reference: the media type before any ';', trailing blanks dropped, is
+ * application/json or ends in +json (case-insensitive). */
+static int ref_json_type(const char *ct) {
+  char low[64];
+  size_t n = strcspn(ct, ";"), i;
+  while (n > 0 && ct[n - 1] == ' ')
+    n--;
+  if (n == 16) {
+    for (i = 0; i < 16; i++)
+      low[i] = (char)((ct[i] >= 'A' && ct[i] <= 'Z') ? ct[i] + 32 : ct[i]);
+    if (memcmp(low, "application/json", 16) == 0)
+      return 1;
+  }
+  if (n <= 5)
+    return 0;
+  for (i = 0; i < 5; i++) {
+    char c = ct[n - 5 + i];
+    low[i] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+  }
+  return memcmp(low, "+json", 5) == 0;
+}
+
+static void check_json_type(const uint8_t *data, size_t size) {
+  char *ct = malloc(size + 1);
+  CHECK(ct != NULL);
+  memcpy(ct, data, size);
+  ct[size] = '\0';
+  CHECK(kupe_head_is_json_type(ct) == ref_json_type(ct));
+  free(ct);
+  CHECK(kupe_head_is_json_type(NULL) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -85,5 +118,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   /* Without a callback the answer is the same. */
   CHECK(kupe_head_parse(raw, size, &st, NULL, NULL) == rc);
+  check_json_type(data, size);
   return 0;
 }

@@ -3,6 +3,7 @@
  * every pointer it hands out points into the caller's buffer.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "head.h"
 
@@ -100,4 +101,17 @@ int kupe_head_parse(const char *raw, size_t len, kupe_head_status *st,
     }
   }
   return 0;
+}
+
+int kupe_head_is_json_type(const char *ct) {
+  size_t n;
+  const char *semi;
+  if (ct == NULL)
+    return 0;
+  semi = strchr(ct, ';');
+  n = semi ? (size_t)(semi - ct) : strlen(ct);
+  while (n > 0 && ct[n - 1] == ' ')
+    n--;
+  return (n == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
+         (n > 5 && strncasecmp(ct + n - 5, "+json", 5) == 0);
 }

@@ -29,4 +29,8 @@ int kupe_head_parse(const char *raw, size_t len, kupe_head_status *st,
 /* 1 if c may appear in a header field name (RFC 9110 tchar). */
 int kupe_head_is_tchar(unsigned char c);
 
+/* 1 if a Content-Type value (NUL-terminated, as libcurl reports it) is
+ * JSON: application/json or a +json type, parameters ignored. */
+int kupe_head_is_json_type(const char *ct);
+
 #endif

@@ -18,20 +18,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "head.h"
 #include "kupe.h"
-
-static int is_json_type(const char *ct) {
-  size_t n;
-  const char *semi;
-  if (ct == NULL)
-    return 0;
-  semi = strchr(ct, ';');
-  n = semi ? (size_t)(semi - ct) : strlen(ct);
-  while (n > 0 && ct[n - 1] == ' ')
-    n--;
-  return (n == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
-         (n > 5 && strncasecmp(ct + n - 5, "+json", 5) == 0);
-}
 
 static void set_why(kupe_transfer *t, const char *msg, size_t n) {
   kupe_buffer_reset(&t->why, 0);
@@ -60,7 +48,7 @@ static int decide(kupe_transfer *t) {
                (t->sink_type != NULL
                     ? ct != NULL &&
                           strncasecmp(ct, t->sink_type, strlen(t->sink_type)) == 0
-                    : !is_json_type(ct));
+                    : !kupe_head_is_json_type(ct));
   if (t->to_sink && t->path != NULL) {
     t->file = fopen(t->path, "wb");
     if (t->file == NULL) {
