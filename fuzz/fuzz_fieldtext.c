@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   /* Copy the text so it ends exactly at the heap block's end: a read
    * past n is then an ASan report. */
   n = size - 1;
-  copy = malloc(n ? n : 1);
+  copy = calloc(n ? n : 1, 1);
   CHECK(copy != NULL);
   if (n)
     memcpy(copy, data + 1, n);
