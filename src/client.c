@@ -159,7 +159,7 @@ static int make_secret(kupe_client *c, const char *prefix, const char *v,
 /* core.new{base_url=, api_key=|bearer=, user_agent=, ca_file=} */
 int kupe_client_open(lua_State *L) {
   const char *base, *key, *bearer, *ua, *ca;
-  size_t base_len, key_len = 0, bearer_len = 0, ua_len, ca_len;
+  size_t base_len = 0, key_len = 0, bearer_len = 0, ua_len = 0, ca_len = 0;
   kupe_client *c;
   CURLcode rc;
   CURLSHcode src;
@@ -180,11 +180,18 @@ int kupe_client_open(lua_State *L) {
     return luaL_error(L, "kupe.core.new: option '%s' must be a non-empty "
                       "string without CR, LF or NUL",
                       key != NULL ? "api_key" : "bearer");
-  if ((ua != NULL && !header_safe(ua, ua_len)) ||
-      (ca != NULL && !header_safe(ca, ca_len)) ||
-      !header_safe(base, base_len))
-    return luaL_error(L, "kupe.core.new: options must not contain CR, LF "
-                      "or NUL");
+  {
+    static const char *const names[] = {"base_url", "user_agent", "ca_file"};
+    const char *values[3];
+    size_t lens[3];
+    int i;
+    values[0] = base, values[1] = ua, values[2] = ca;
+    lens[0] = base_len, lens[1] = ua_len, lens[2] = ca_len;
+    for (i = 0; i < 3; i++)
+      if (values[i] != NULL && !header_safe(values[i], lens[i]))
+        return luaL_error(L, "kupe.core.new: option '%s' must not contain "
+                          "CR, LF or NUL", names[i]);
+  }
 
   c = lua_newuserdatauv(L, sizeof(*c), 0);
   memset(c, 0, sizeof(*c));

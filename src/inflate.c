@@ -6,6 +6,7 @@
  * when a Lua error interrupts a caller; finish() and __gc release zlib's
  * state once.
  */
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 #include <zlib.h>
@@ -40,15 +41,21 @@ static inflater *check(lua_State *L) {
 /* :update(chunk) -> decoded text, or nil, err for corrupt input. */
 static int inflater_update(lua_State *L) {
   inflater *f = check(L);
-  size_t n;
-  const char *in = luaL_checklstring(L, 2, &n);
+  size_t left;
+  const char *in = luaL_checklstring(L, 2, &left);
   luaL_Buffer b;
   unsigned char out[16384];
   int rc = Z_OK;
   luaL_buffinit(L, &b);
   f->z.next_in = (Bytef *)(uintptr_t)in;
-  f->z.avail_in = (uInt)n;
-  while (!f->done && (f->z.avail_in > 0 || rc == Z_OK)) {
+  f->z.avail_in = 0;
+  while (!f->done) {
+    if (f->z.avail_in == 0 && left > 0) {
+      /* zlib counts input in uInt: feed a huge string in pieces. */
+      uInt piece = left > (size_t)UINT_MAX ? UINT_MAX : (uInt)left;
+      f->z.avail_in = piece;
+      left -= piece;
+    }
     f->z.next_out = out;
     f->z.avail_out = sizeof(out);
     rc = inflate(&f->z, Z_NO_FLUSH);
@@ -63,7 +70,7 @@ static int inflater_update(lua_State *L) {
       return 2;
     }
     luaL_addlstring(&b, (const char *)out, sizeof(out) - f->z.avail_out);
-    if (f->z.avail_out != 0 && f->z.avail_in == 0)
+    if (f->z.avail_out != 0 && f->z.avail_in == 0 && left == 0)
       break; /* all input consumed and output drained */
   }
   luaL_pushresult(&b);

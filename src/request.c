@@ -340,9 +340,20 @@ int kupe_request(lua_State *L) {
     o.stall_time = (long)opt_count(L, 4, "stall_time", 31536000);
     o.max_size = (curl_off_t)opt_count(L, 4, "max_size", 9e15);
     sink_idx = opt_keep(L, 4, "sink", LUA_TSTRING, LUA_TFUNCTION);
+    if (sink_idx != 0 && lua_type(L, sink_idx) == LUA_TSTRING) {
+      size_t n;
+      const char *p = lua_tolstring(L, sink_idx, &n);
+      if (n == 0 || strlen(p) != n)
+        return luaL_error(L, "request: option 'sink' must be a non-empty "
+                          "file path without NUL bytes");
+    }
     progress_idx = opt_keep(L, 4, "progress", LUA_TFUNCTION, LUA_TFUNCTION);
-    if (opt_keep(L, 4, "sink_type", LUA_TSTRING, LUA_TSTRING))
-      sink_type = lua_tostring(L, -1);
+    if (opt_keep(L, 4, "sink_type", LUA_TSTRING, LUA_TSTRING)) {
+      size_t n;
+      sink_type = lua_tolstring(L, -1, &n);
+      if (strlen(sink_type) != n)
+        return luaL_error(L, "request: option 'sink_type' contains NUL");
+    }
     if (o.headers_idx)
       check_headers(L, o.headers_idx);
   } else {

@@ -4,6 +4,7 @@
  * URL resolution for redirects.
  */
 #include <errno.h>
+#include <string.h>
 #include <time.h>
 
 #include "kupe.h"
@@ -46,11 +47,19 @@ int kupe_getdate(lua_State *L) {
 
 /* core.resolve_url(base, ref) -> absolute URL, or nil, err. */
 int kupe_resolve_url(lua_State *L) {
-  const char *base = luaL_checkstring(L, 1);
-  const char *ref = luaL_checkstring(L, 2);
-  CURLU *u = curl_url();
+  size_t blen, rlen;
+  const char *base = luaL_checklstring(L, 1, &blen);
+  const char *ref = luaL_checklstring(L, 2, &rlen);
+  CURLU *u;
   CURLUcode rc;
   char *out = NULL;
+  /* libcurl reads C strings: a NUL would silently cut the URL short. */
+  if (strlen(base) != blen || strlen(ref) != rlen) {
+    lua_pushnil(L);
+    lua_pushliteral(L, "the URL contains a NUL byte");
+    return 2;
+  }
+  u = curl_url();
   if (u == NULL)
     return luaL_error(L, "resolve_url: out of memory");
   rc = curl_url_set(u, CURLUPART_URL, base, 0);
