@@ -4,24 +4,46 @@
 -- streaming to a function and to a file, multipart upload, size limits,
 -- an aborting sink), with a share of them hit by a random injected fault.
 --
---   lua5.4 tools/loop.lua N [fault_rate] [--soak]
+--   lua5.4 tools/loop.lua N [fault_rate] [--soak] [--record=PATH]
 --
 -- Every call must end in a result or a kupe error value: a raised error or
 -- a missing answer is counted as unaccounted and fails the run. With
 -- --soak it also samples RSS and open file descriptors after the first
 -- 1,000 calls and at the end, and fails when RSS grew by more than 10% or
--- a descriptor leaked. Prints one summary line (and key=value figures).
+-- a descriptor is still open after the client was closed. Prints one summary line (and key=value figures);
+-- --record writes the figures as JSON too (tools/soak does).
 -- Needs the emulator (tools/with-emulator sets KUPE_EMULATOR_URL).
 local kupe = require "kupe"
 local emu = require "spec.helpers.emulator"
 
 local n = tonumber(arg[1]) or 1000
 local rate = tonumber(arg[2]) or 0
-local soak = arg[3] == "--soak"
+local soak, record = false, nil
+for i = 3, #arg do
+  if arg[i] == "--soak" then soak = true end
+  record = arg[i]:match("^%-%-record=(.+)$") or record
+end
 local key = os.getenv("KUPE_TEST_KEY") or "emu_test_key"
+
+local function rss_kib()
+  local f = assert(io.open("/proc/self/status"))
+  local s = f:read("*a")
+  f:close()
+  return tonumber(s:match("VmRSS:%s*(%d+)"))
+end
+
+local function fd_count()
+  -- $PPID in the shell that popen starts is this process.
+  local p = assert(io.popen("ls /proc/$PPID/fd"))
+  local count = 0
+  for _ in p:lines() do count = count + 1 end
+  p:close()
+  return count
+end
 
 local env = emu.start()
 emu.reset { api_keys = { { key = key, scopes = true } }, sessions = 20 }
+local fd_base = fd_count()
 local client = kupe.new { api_key = key, base_url = env.url, backoff_base = 0.001,
   backoff_max = 0.002, max_retry_after = 1, timeout = 10 }
 
@@ -99,27 +121,12 @@ local SHAPES = {
   function() return client:request("PUT", "/api/v1/agents/missing", { json = { agent = {} } }) end,
 }
 
-local function rss_kib()
-  local f = assert(io.open("/proc/self/status"))
-  local s = f:read("*a")
-  f:close()
-  return tonumber(s:match("VmRSS:%s*(%d+)"))
-end
-
-local function fd_count()
-  -- $PPID in the shell that popen starts is this process.
-  local p = assert(io.popen("ls /proc/$PPID/fd"))
-  local count = 0
-  for _ in p:lines() do count = count + 1 end
-  p:close()
-  return count
-end
-
 math.randomseed(7)
 local ok, failed, raised, faults = 0, 0, 0, 0
 local kinds = {}
 local rss_first, fd_first
-local t0 = os.time()
+local core = require "kupe.core"
+local t0 = core.now()
 for i = 1, n do
   if rate > 0 and math.random() < rate then
     emu.fault("* /api/*", FAULTS[math.random(#FAULTS)], 1)
@@ -149,26 +156,47 @@ collectgarbage()
 local rss_last, fd_last = rss_kib(), fd_count()
 client:close()
 os.remove(upload)
+collectgarbage()
+local fd_closed = fd_count()
 
 local list = {}
 for k, v in pairs(kinds) do list[#list + 1] = k .. "=" .. v end
 table.sort(list)
 local accounted = ok + failed
-io.write(("loop: %d calls, %d ok, %d errors, %d raised, %d unaccounted, %d faults injected, %d s\n")
-  :format(n, ok, failed, raised, n - accounted - raised, faults, os.time() - t0))
+local seconds = core.now() - t0
+io.write(("loop: %d calls, %d ok, %d errors, %d raised, %d unaccounted, %d faults injected, %.1f s\n")
+  :format(n, ok, failed, raised, n - accounted - raised, faults, seconds))
 io.write("loop: errors by kind: ", table.concat(list, " "), "\n")
 local good = accounted == n
 if soak and rss_first then
   local growth = (rss_last - rss_first) / rss_first * 100
-  io.write(("loop: rss_after_1000=%d KiB rss_end=%d KiB growth=%.1f%% fds_after_1000=%d fds_end=%d\n")
-    :format(rss_first, rss_last, growth, fd_first, fd_last))
+  io.write(("loop: rss_after_1000=%d KiB rss_end=%d KiB growth=%.1f%% fds: before=%d after_1000=%d "
+    .. "end=%d closed=%d\n"):format(rss_first, rss_last, growth, fd_base, fd_first, fd_last, fd_closed))
   if growth > 10 then
     io.write("loop: FAILED: RSS grew by more than 10%\n")
     good = false
   end
-  if fd_last > fd_first then
+  -- Open connections come and go (the API host, the other host after a
+  -- redirect); once the client is closed every descriptor must be back.
+  if fd_closed ~= fd_base then
     io.write("loop: FAILED: file descriptors leaked\n")
     good = false
   end
+end
+if record then
+  local json = require "kupe.json"
+  local f = assert(io.open(record, "w"))
+  f:write(assert(json.encode {
+    calls = n, ok = ok, errors = failed, raised = raised, unaccounted = n - accounted,
+    faults = faults, fault_rate = rate, fault_kinds = #FAULTS, kinds = table.concat(list, " "),
+    rss_first = rss_first, rss_last = rss_last, fd_base = fd_base, fd_first = fd_first,
+    fd_last = fd_last, fd_closed = fd_closed,
+    growth = rss_first and (rss_last - rss_first) / rss_first * 100 or nil,
+    seconds = seconds, passed = good,
+    lua = rawget(_G, "jit") and jit.version or _VERSION,
+    command = os.getenv("KUPE_LOOP_COMMAND") or ("tools/loop.lua " .. table.concat(arg, " ")),
+    date = os.date("!%Y-%m-%d %H:%M UTC"),
+  }), "\n")
+  f:close()
 end
 os.exit(good and 0 or 1, true)
