@@ -53,13 +53,16 @@ local function shell_quote(s)
 end
 M.shell_quote = shell_quote
 
---- Run a shell command; returns its stdout and whether it succeeded.
+--- Run a shell command; returns its stdout, whether it exited 0, and the
+-- exit status. (LuaJIT's popen close does not report the status, so the
+-- shell prints it after the output.)
 function M.sh(cmd)
-  local p = io.popen(cmd)
+  local p = io.popen("( " .. cmd .. "\n); printf '\\n%d' $?")
   local out = p:read("*a")
-  local ok, _, code = p:close()
-  if type(ok) == "number" then ok, code = ok == 0, ok end  -- Lua 5.1
-  return out, ok == true and (code == nil or code == 0)
+  p:close()
+  local body, code = out:match("^(.*)\n(%d+)$")
+  code = tonumber(code)
+  return body or out, code == 0, code
 end
 
 -- Values written by printf %q in the env file.
