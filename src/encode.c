@@ -107,7 +107,16 @@ int kupe_encode_query(lua_State *L) {
                         luaL_typename(L, -2));
     key = lua_tostring(L, -2);
     if (lua_istable(L, -1)) {
+      size_t entries = 0;
       len = lua_rawlen(L, -1);
+      lua_pushnil(L);
+      while (lua_next(L, -2) != 0) {
+        entries++;
+        lua_pop(L, 1);
+      }
+      if (entries != len)
+        return luaL_error(L, "query: '%s' must be an array (a table with "
+                          "keys 1..n)", key);
       for (j = 1; j <= len; j++) {
         lua_rawgeti(L, -1, (int)j);
         if (lua_istable(L, -1))

@@ -352,4 +352,9 @@ function M.info()
   return control("GET", "/__emulator/info")
 end
 
+--- Every registered route, as "METHOD /pattern".
+function M.routes()
+  return control("GET", "/__emulator/routes")
+end
+
 return M

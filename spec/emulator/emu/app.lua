@@ -160,7 +160,7 @@ function M.handle()
   local raw_path = ngx.var.request_uri:match("^[^?#]*")
 
   if raw_path:sub(1, 12) == "/__emulator/" then
-    local resp = control.handle(method, raw_path, read_body(), urls)
+    local resp = control.handle(method, raw_path, read_body(), urls, router)
     return respond.send(resp)
   end
 

@@ -6,6 +6,7 @@
 --   DELETE /__emulator/faults   drop queued faults
 --   GET    /__emulator/stats    counters, last request, other host's log
 --   GET    /__emulator/info     the data set summary and the URLs
+--   GET    /__emulator/routes   every registered "METHOD /pattern"
 
 local json = require "emu.json"
 local state = require "emu.state"
@@ -30,8 +31,8 @@ local function stats()
 end
 
 --- Answer a control request. `body` is the raw request body or nil;
--- `urls` the emulator's own URLs (for info).
-function M.handle(method, path, body, urls)
+-- `urls` the emulator's own URLs (for info); `router` lists the routes.
+function M.handle(method, path, body, urls, router)
   local opts
   if body and body:match("%S") then
     local err
@@ -60,6 +61,11 @@ function M.handle(method, path, body, urls)
     return respond.json(200, { faults_pending = 0 })
   elseif route == "GET /__emulator/stats" then
     return respond.json(200, stats())
+  elseif route == "GET /__emulator/routes" then
+    local list = json.array()
+    for i, r in ipairs(router.routes) do list[i] = r.key end
+    table.sort(list)
+    return respond.json(200, list)
   elseif route == "GET /__emulator/info" then
     local info = state.summary()
     for k, v in pairs(urls) do info[k] = v end

@@ -127,6 +127,30 @@ local function data_changed()
   filter_cache = {}
 end
 
+------------------------------------------------------------------------
+-- Route-owned state: a route file keeps what clients create in its own
+-- store, emptied by every reset, and may seed it in an on_reset hook
+-- (run after the data set is built, with the settings). Route files load
+-- before the first reset, so hooks see every reset.
+
+local stores = {}
+local reset_hooks = {}
+
+--- The named table of one route file; emptied by every reset.
+function M.store(name)
+  local t = stores[name]
+  if not t then
+    t = {}
+    stores[name] = t
+  end
+  return t
+end
+
+--- Registers fn(settings) to run after every reset.
+function M.on_reset(fn)
+  reset_hooks[#reset_hooks + 1] = fn
+end
+
 --- Rebuild everything from the seed. `opts` as the control API's reset.
 function M.reset(opts)
   local s = copy(M.DEFAULTS)
@@ -154,6 +178,10 @@ function M.reset(opts)
   M.faults = {}
   clear_counters()
   data_changed()
+  for _, t in pairs(stores) do
+    for k in pairs(t) do t[k] = nil end
+  end
+  for _, fn in ipairs(reset_hooks) do fn(s) end
   return true
 end
 
