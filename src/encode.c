@@ -68,18 +68,6 @@ static int append_scalar(kupe_buffer *b, lua_State *L, int idx) {
   }
 }
 
-/* Number of entries of the table at idx (every key, not only 1..n). */
-static size_t table_size(lua_State *L, int idx) {
-  size_t n = 0;
-  idx = lua_absindex(L, idx);
-  lua_pushnil(L);
-  while (lua_next(L, idx) != 0) {
-    n++;
-    lua_pop(L, 1);
-  }
-  return n;
-}
-
 typedef struct qkey {
   const char *s;
   size_t n;
@@ -119,11 +107,16 @@ int kupe_encode_query(lua_State *L) {
                         luaL_typename(L, -2));
     key = lua_tostring(L, -2);
     if (lua_istable(L, -1)) {
+      size_t entries = 0;
       len = lua_rawlen(L, -1);
-      if (table_size(L, -1) != len)
-        return luaL_error(L, "query: '%s' must be a string, number, boolean "
-                          "or an array of them (got a table with other "
-                          "keys)", key);
+      lua_pushnil(L);
+      while (lua_next(L, -2) != 0) {
+        entries++;
+        lua_pop(L, 1);
+      }
+      if (entries != len)
+        return luaL_error(L, "query: '%s' must be an array (a table with "
+                          "keys 1..n)", key);
       for (j = 1; j <= len; j++) {
         lua_rawgeti(L, -1, (int)j);
         if (lua_istable(L, -1))

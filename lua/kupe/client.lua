@@ -437,6 +437,12 @@ function Client:me()
   return self:request("GET", "/api/v1/me")
 end
 
+--- GET /api/v1/me/users: users visible to the caller (organisation
+-- scope); an empty list with a message for callers who see no one else.
+function Client:users()
+  return self:request("GET", "/api/v1/me/users")
+end
+
 --- Releases the connection and wipes the credential. Idempotent; the
 -- client raises if used afterwards.
 function Client:close()

@@ -129,7 +129,7 @@ describe("JSON through the client", function()
     local c = h.client()
     local created = assert(c:request("POST", "/api/v1/agents", { json = {
       agent = { name = "Round trip", is_active = false },
-      agent_specific_config = { conversation_stop_words = kupe.array(), inbound_transfer_routes = {} },
+      agent_specific_config = { conversation_stop_words = kupe.array(), inbound_transfer_routes = kupe.array() },
     } }))
     local id = created.agent.id
     local got = assert(c:request("GET", "/api/v1/agents/" .. id))

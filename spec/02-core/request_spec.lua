@@ -73,7 +73,9 @@ describe("client:request", function()
     c:request("GET", "/api/v1/call-analytics", {
       query = { page = 2.0, page_size = 3, filter = "a b/c?d#e+f&g", flag = true },
     })
-    local q = emu.stats().last_request.query
+    local raw = emu.stats().last_request.query
+    assert.equal("filter=a%20b%2Fc%3Fd%23e%2Bf%26g&flag=true&page=2&page_size=3", raw)
+    local q = h.parse_query(raw)
     assert.equal("2", q.page)
     assert.equal("3", q.page_size)
     assert.equal("a b/c?d#e+f&g", q.filter)

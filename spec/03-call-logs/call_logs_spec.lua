@@ -1,3 +1,5 @@
 -- Call logs through the libcurl transport; the same cases run inside
 -- nginx in spec/06-nginx.
-require("spec.helpers.cases").busted("call logs", "spec.cases.call_logs")
+local cases = require "spec.helpers.cases"
+
+describe("call logs", cases.suite("spec.cases.call_logs", it, before_each))

@@ -32,16 +32,19 @@ function M.context(extra)
   return t
 end
 
---- Registers every case of a module as a busted test.
-function M.busted(title, module)
-  local t = M.context()
-  local list = require(module)(t)
-  describe(title, function()
+--- The body of a busted `describe` that registers every case of a
+-- module as a test (busted's functions live in the spec file's
+-- environment, so the spec passes them in):
+--     describe("call logs", cases.suite("spec.cases.call_logs", it, before_each))
+function M.suite(module, it, before_each)
+  return function()
+    local t = M.context()
+    local list = require(module)(t)
     before_each(function() t.reset() end)
     for _, case in ipairs(list) do
       it(case[1], function() case[2](t) end)
     end
-  end)
+  end
 end
 
 return M

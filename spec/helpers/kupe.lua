@@ -45,6 +45,28 @@ function M.client(opts)
   return kupe.new(o)
 end
 
+--- Decodes a raw query string ("a=1&b=x%20y") into a table; repeated
+-- keys become arrays.
+function M.parse_query(q)
+  local out = {}
+  local function unescape(s)
+    return (s:gsub("%%(%x%x)", function(x) return string.char(tonumber(x, 16)) end))
+  end
+  for pair in (q or ""):gmatch("[^&]+") do
+    local k, v = pair:match("^([^=]*)=?(.*)$")
+    k, v = unescape(k), unescape(v)
+    if out[k] == nil then out[k] = v
+    elseif type(out[k]) == "table" then table.insert(out[k], v)
+    else out[k] = { out[k], v } end
+  end
+  return out
+end
+
+--- The query of the emulator's last request, decoded.
+function M.last_query()
+  return M.parse_query(emu.stats().last_request.query)
+end
+
 --- Resident set size of this process in KiB (Linux).
 function M.rss_kib()
   local f = assert(io.open("/proc/self/status"))
