@@ -1,3 +1,4 @@
+-- luacheck: no max line length
 --- The project's table of Kupe API operations: method, path, the Lua
 -- method that calls it, and where the operation is documented ("doc": the
 -- OpenAPI specs; "nav": the narrative pages only; "inv": only the old
