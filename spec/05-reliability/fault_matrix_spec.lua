@@ -19,15 +19,15 @@ local IMPL = rawget(_G, "jit") and "luajit" or (_VERSION:gsub("^Lua ", "lua"))
 local SUFFIX = os.getenv("KUPE_SANITIZED") and "-asan" or ""
 
 -- Runs rows in a fresh network namespace; returns their records by
--- "id/METHOD". The sanitizer preload (tools/asan) is kept for the Lua
--- child only, never for the emulator's nginx.
+-- "id/METHOD". Under tools/asan the Lua child gets the sanitizer preload
+-- back (tools/asan_preload.c keeps it in KUPE_ASAN_PRELOAD), with this
+-- process's cpath; the emulator's nginx never gets it.
 local function run_in_namespace(ids)
   local cmd = table.concat({
     "cd", q(ROOT), "&&",
-    "KUPE_CHILD_PRELOAD=\"${LD_PRELOAD:-}\"",
-    "unshare -n env -u LD_PRELOAD sh -c",
+    "unshare -n sh -c",
     q(table.concat({
-      "ip link set lo up && tools/with-emulator env LD_PRELOAD=\"$KUPE_CHILD_PRELOAD\"",
+      "ip link set lo up && tools/with-emulator env LD_PRELOAD=\"${KUPE_ASAN_PRELOAD:-}\"",
       "LUA_PATH=" .. q(package.path), "LUA_CPATH=" .. q(package.cpath),
       IMPL, "spec/helpers/fault_matrix_child.lua", table.concat(ids, " "),
     }, " ")),
