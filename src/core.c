@@ -15,6 +15,7 @@ static const luaL_Reg core_functions[] = {
   {"new", kupe_client_open},
   {"encode_query", kupe_encode_query},
   {"escape", kupe_escape},
+  {"utf8_valid", kupe_utf8_valid},
   {"parse_head", kupe_parse_head},
   {"json_mark_empty", kupe_json_mark_empty},
   {"json_fix_empty", kupe_json_fix_empty},

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fieldtext.h"
 #include "head.h"
 #include "jsonscan.h"
 #include "kupe.h"
@@ -28,8 +29,17 @@ static int is_null(lua_State *L, int idx) {
 /* Checks one query value; raises naming the key when it is unusable. */
 static void check_scalar(lua_State *L, int idx, const char *key) {
   char tmp[64];
+  const char *s;
+  size_t n;
   switch (lua_type(L, idx)) {
   case LUA_TSTRING:
+    /* The API reads the query as UTF-8 text; NUL, CR and LF have no
+     * meaning there (they could only be a mistake or an attack). */
+    s = lua_tolstring(L, idx, &n);
+    if (!kupe_field_ok(KUPE_FIELD_TEXT, s, n))
+      luaL_error(L, "query: '%s' must be UTF-8 text without NUL, CR or LF",
+                 key);
+    return;
   case LUA_TBOOLEAN:
     return;
   case LUA_TNUMBER:
@@ -105,7 +115,10 @@ int kupe_encode_query(lua_State *L) {
     if (lua_type(L, -2) != LUA_TSTRING)
       return luaL_error(L, "query: keys must be strings (got %s)",
                         luaL_typename(L, -2));
-    key = lua_tostring(L, -2);
+    key = lua_tolstring(L, -2, &len);
+    if (len == 0 || !kupe_field_ok(KUPE_FIELD_TEXT, key, len))
+      return luaL_error(L, "query: keys must be non-empty UTF-8 text "
+                        "without NUL, CR or LF");
     if (lua_istable(L, -1)) {
       size_t entries = 0;
       len = lua_rawlen(L, -1);
@@ -168,6 +181,14 @@ int kupe_encode_query(lua_State *L) {
   }
   lua_pushlstring(L, b.data ? b.data : "", b.len);
   kupe_buffer_free(&b);
+  return 1;
+}
+
+/* core.utf8_valid(s) -> true if s is well-formed UTF-8 (RFC 3629). */
+int kupe_utf8_valid(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  lua_pushboolean(L, kupe_field_ok(KUPE_FIELD_UTF8, s, n));
   return 1;
 }
 

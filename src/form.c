@@ -29,18 +29,20 @@ static const char *field(lua_State *L, int idx, const char *name,
 }
 
 /* On failure pushes a message and returns NULL; *is_io tells a local file
- * problem (a run-time failure) from a malformed part (a caller mistake). */
+ * problem (1) or an allocation failure (2), both run-time failures, from
+ * a malformed part (0, a caller mistake). */
 curl_mime *kupe_form_build(lua_State *L, CURL *easy, int idx, int *is_io) {
   curl_mime *mime = curl_mime_init(easy);
   size_t i, n = lua_rawlen(L, idx);
   *is_io = 0;
   if (mime == NULL) {
+    *is_io = 2; /* not the caller's mistake */
     lua_pushliteral(L, "out of memory");
     return NULL;
   }
   if (n == 0) {
     curl_mime_free(mime);
-    lua_pushliteral(L, "form: at least one part is needed");
+    lua_pushliteral(L, "at least one part is needed");
     return NULL;
   }
   for (i = 1; i <= n; i++) {
@@ -53,7 +55,7 @@ curl_mime *kupe_form_build(lua_State *L, CURL *easy, int idx, int *is_io) {
     part_idx = lua_gettop(L);
     if (!lua_istable(L, part_idx)) {
       curl_mime_free(mime);
-      lua_pushfstring(L, "form: part %d must be a table", (int)i);
+      lua_pushfstring(L, "part %d must be a table", (int)i);
       return NULL;
     }
     name = field(L, part_idx, "name", &nlen, &bad);
@@ -66,7 +68,7 @@ curl_mime *kupe_form_build(lua_State *L, CURL *easy, int idx, int *is_io) {
         || !text_ok(name, nlen) || (filename && !text_ok(filename, flen)) ||
         (type && !text_ok(type, tlen)) || (path && !text_ok(path, plen))) {
       curl_mime_free(mime);
-      lua_pushfstring(L, "form: part %d needs a name and exactly one of "
+      lua_pushfstring(L, "part %d needs a name and exactly one of "
                       "'value' or 'path' (strings without CR, LF or NUL)",
                       (int)i);
       return NULL;
@@ -90,7 +92,7 @@ curl_mime *kupe_form_build(lua_State *L, CURL *easy, int idx, int *is_io) {
         *is_io = 1;
         lua_pushfstring(L, "cannot read '%s'", path);
       } else {
-        lua_pushfstring(L, "form: part %d: %s", (int)i,
+        lua_pushfstring(L, "part %d: %s", (int)i,
                         curl_easy_strerror(rc));
       }
       return NULL;

@@ -77,9 +77,10 @@ void kupe_transfer_end(kupe_transfer *t);
 /* Sets the message reported for an aborted or failed transfer. */
 void kupe_transfer_why(kupe_transfer *t, const char *msg);
 
-/* form.c: builds a curl_mime from a Lua array of parts at idx, or pushes
- * nothing and returns NULL with a message on the stack top (caller raises
- * or returns it) when a part is unusable. */
+/* form.c: builds a curl_mime from a Lua array of parts at idx, or returns
+ * NULL with a message on the stack top when a part is unusable (*is_io 0:
+ * the caller raises it) or a file or memory failed (*is_io 1 or 2: the
+ * caller returns it as an "io" or "internal" failure). */
 curl_mime *kupe_form_build(lua_State *L, CURL *easy, int idx, int *is_io);
 
 /* error.c */
@@ -90,6 +91,7 @@ int kupe_error_push(lua_State *L, const char *kind, const char *message,
 /* encode.c, util.c, crypto.c, inflate.c: module functions */
 int kupe_encode_query(lua_State *L);
 int kupe_escape(lua_State *L);
+int kupe_utf8_valid(lua_State *L);
 int kupe_parse_head(lua_State *L);
 int kupe_json_mark_empty(lua_State *L);
 int kupe_json_fix_empty(lua_State *L);

@@ -91,14 +91,19 @@ static int valid_method(const char *m, size_t n) {
   return 1;
 }
 
+/* An absolute http(s) URL: libcurl would otherwise guess a scheme for
+ * "x" or "1.5" and look the name up or connect to 1.0.0.5. */
 static int valid_url(const char *u, size_t n) {
   size_t i;
+  if (!(n > 7 && strncasecmp(u, "http://", 7) == 0) &&
+      !(n > 8 && strncasecmp(u, "https://", 8) == 0))
+    return 0;
   for (i = 0; i < n; i++) {
     unsigned char ch = (unsigned char)u[i];
     if (ch <= ' ' || ch == 0x7f)
       return 0; /* controls and blanks: nothing may be smuggled */
   }
-  return n > 0;
+  return 1;
 }
 
 /* Header names the client manages itself. */
@@ -319,7 +324,8 @@ int kupe_request(lua_State *L) {
   if (!valid_method(method, mlen))
     return luaL_argerror(L, 2, "an upper-case HTTP method");
   if (!valid_url(url, ulen) || strlen(url) != ulen)
-    return luaL_argerror(L, 3, "a URL without blanks or control characters");
+    return luaL_argerror(L, 3, "an http(s) URL without blanks or control "
+                            "characters");
   memset(&o, 0, sizeof(o));
   if (!lua_isnoneornil(L, 4)) {
     luaL_checktype(L, 4, LUA_TTABLE);
@@ -385,8 +391,8 @@ int kupe_request(lua_State *L) {
       const char *why = lua_tostring(L, -1);
       free_list(temp, auth);
       if (!is_io)
-        return luaL_error(L, "request: %s", why);
-      return kupe_error_push(L, "io", why, 0);
+        return luaL_error(L, "request: option 'form': %s", why);
+      return kupe_error_push(L, is_io == 2 ? "internal" : "io", why, 0);
     }
   }
 
