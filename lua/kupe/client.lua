@@ -33,7 +33,14 @@ local json_decode, json_encode = json.decode, json.encode
 local type, pairs, tostring, setmetatable, rawget = type, pairs, tostring, setmetatable, rawget
 local random, min, floor = math.random, math.min, math.floor
 
+local utf8_valid = core.utf8_valid
+
 local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
+-- Longer URLs are refused before sending: servers and proxies cut them
+-- off at 8 to 64 KiB, and a value that long belongs in a body.
+local MAX_URL = 65536
+-- The same for one header value (servers refuse a head over 8 to 16 KiB).
+local MAX_HEADER = 8192
 local REDIRECT = { [301] = true, [302] = true, [303] = true, [307] = true, [308] = true }
 local MAX_REDIRECTS = 5
 
@@ -232,7 +239,10 @@ local RESERVED_HEADERS = { ["x-api-key"] = true, authorization = true, host = tr
 local function check_headers(headers)
   for name, value in pairs(headers) do
     if type(name) ~= "string" or not name:match("^[%w!#$%%&'*+.^_`|~-]+$") then
-      error(("request: header name %q is not a valid token"):format(tostring(name)), 4)
+      error(("request: header name %q is not a valid token"):format(tostring(name):sub(1, 64)), 4)
+    end
+    if #name > 256 then
+      error(("request: header name '%s...' is longer than 256 bytes"):format(name:sub(1, 32)), 4)
     end
     if RESERVED_HEADERS[name:lower()] then
       error(("request: header '%s' is managed by the client"):format(name), 4)
@@ -244,11 +254,16 @@ local function check_headers(headers)
     if value:find("[%z\r\n]") then
       error(("request: header '%s' contains CR, LF or NUL"):format(name), 4)
     end
+    if not utf8_valid(value) then
+      error(("request: header '%s' is not valid UTF-8"):format(name), 4)
+    end
+    if #value > MAX_HEADER then
+      error(("request: header '%s' is longer than %d bytes"):format(name, MAX_HEADER), 4)
+    end
   end
 end
 
 local function check_options(opts)
-  if opts.headers then check_headers(opts.headers) end
   for k, v in pairs(opts) do
     local want = REQUEST_OPTIONS[k]
     if not want then
@@ -262,6 +277,16 @@ local function check_options(opts)
     elseif want ~= "any" and t ~= want then
       error(("request: option '%s' must be a %s (got %s)"):format(k, want, t), 3)
     end
+  end
+  if opts.headers then check_headers(opts.headers) end
+  local retries = opts.retries
+  if retries ~= nil and (retries ~= retries or retries < 0 or retries > 10
+      or retries ~= math.floor(retries)) then
+    error("request: option 'retries' must be an integer from 0 to 10", 3)
+  end
+  local ct = opts.content_type
+  if ct ~= nil and (ct:find("[%z\1-\31\127]") or not utf8_valid(ct)) then
+    error("request: option 'content_type' must be text without control characters", 3)
   end
 end
 
@@ -291,6 +316,10 @@ function Client:request(method, path, opts)
   if type(path) ~= "string" or not (path:sub(1, 1) == "/" or path:find("^[Hh][Tt][Tt][Pp][Ss]?://")) then
     error("bad argument #2 to 'request' (path starting with '/' expected)", 2)
   end
+  if path:find("[^\33-\126]") then
+    error("bad argument #2 to 'request' (path of visible ASCII characters expected: "
+      .. "escape ids with kupe.escape)", 2)
+  end
   if opts == nil then
     opts = {}
   elseif type(opts) ~= "table" then
@@ -304,6 +333,11 @@ function Client:request(method, path, opts)
   if query then
     local q = encode_query(query)
     if q ~= "" then url = url .. (url:find("?", 1, true) and "&" or "?") .. q end
+  end
+  if #url > MAX_URL then
+    error(("request: %s makes the URL %d bytes long (the limit is %d): send large "
+      .. "values in the body"):format(query and "option 'query'" or "argument #2 (path)", #url,
+      MAX_URL), 2)
   end
   local body, content_type = opts.body, opts.content_type
   if opts.json ~= nil then
@@ -466,12 +500,24 @@ end
 --- Validated construction; see kupe.new for the options.
 function M.new(cfg)
   local base = cfg.base_url:gsub("/+$", "")
+  if #base > 2048 or base:find("[^\33-\126]") then
+    error("kupe.new: option 'base_url' must be a URL of at most 2048 visible ASCII characters", 3)
+  end
   local scheme, host = base:match("^(%a[%w+.-]*)://([^/?#]+)")
   if not scheme or (scheme:lower() ~= "http" and scheme:lower() ~= "https") then
     error("kupe.new: option 'base_url' must be an http(s) URL", 3)
   end
   if host:find("@", 1, true) then
     error("kupe.new: option 'base_url' must not contain user information", 3)
+  end
+  -- A host name, an IPv4 address or a bracketed IPv6 address, and an
+  -- optional port: anything else would only fail later, in a name look-up.
+  local name, port = host:match("^(%[[%x:.]+%])(.*)$")
+  if not name then name, port = host:match("^([%w.-]+)(.*)$") end
+  local port_no = port and port:match("^:(%d+)$")
+  if not name or name:find("^[.-]") or (port ~= "" and not (port_no and tonumber(port_no) >= 1
+      and tonumber(port_no) <= 65535)) then
+    error("kupe.new: option 'base_url' must name a host (and an optional port from 1 to 65535)", 3)
   end
   local hostname = host:match("^%[.-%]") or host:gsub(":%d+$", "")
   if scheme:lower() == "http" and not is_loopback(hostname:lower()) and not cfg.allow_insecure then

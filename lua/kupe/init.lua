@@ -43,6 +43,21 @@ local OPTIONS = {
   stall_limit = { "number", 1024 }, stall_time = { "number", 30 },
 }
 
+local NUMBERS = { "timeout", "connect_timeout", "max_retries", "backoff_base", "backoff_max",
+  "max_retry_after", "max_response_size", "stall_limit", "stall_time" }
+
+-- Upper bounds, those of the C core (a year for timeouts, 9e15 bytes) and
+-- of a single sleep (a day), so a value accepted here never raises later
+-- in the middle of a request or a retry.
+local YEAR, DAY = 365 * 86400, 86400
+local LIMITS = { timeout = YEAR, connect_timeout = YEAR, stall_time = YEAR,
+  max_retries = 10, backoff_base = DAY, backoff_max = DAY, max_retry_after = DAY,
+  max_response_size = 9e15, stall_limit = 1e12 }
+local LIMIT_TEXT = { timeout = "31536000 (a year)", connect_timeout = "31536000 (a year)",
+  stall_time = "31536000 (a year)", max_retries = "10", backoff_base = "86400 (a day)",
+  backoff_max = "86400 (a day)", max_retry_after = "86400 (a day)",
+  max_response_size = "9e15", stall_limit = "1e12" }
+
 local function check_type(name, v, want)
   local t = type(v)
   if want:find(t, 1, true) then return end
@@ -57,6 +72,11 @@ end
 -- nginx request and timer phases), or an object implementing the seam.
 local function transport_factory(choice)
   if type(choice) == "table" then
+    for _, m in ipairs { "send", "sleep", "now", "close" } do
+      if type(choice[m]) ~= "function" then
+        error(("kupe.new: option 'transport' is a table without a '%s' function"):format(m), 3)
+      end
+    end
     return function() return choice end
   end
   if choice == nil then
@@ -91,11 +111,13 @@ function kupe.new(opts)
   for name, spec in pairs(OPTIONS) do
     if cfg[name] == nil and spec[2] ~= nil then cfg[name] = spec[2] end
   end
-  for _, name in ipairs { "timeout", "connect_timeout", "max_retries", "backoff_base",
-    "backoff_max", "max_retry_after", "max_response_size", "stall_limit", "stall_time" } do
+  for _, name in ipairs(NUMBERS) do
     local v = cfg[name]
     if v ~= v or v < 0 or v == math.huge then
       error(("kupe.new: option '%s' must be a finite number >= 0"):format(name), 2)
+    end
+    if v > LIMITS[name] then
+      error(("kupe.new: option '%s' must be at most %s"):format(name, LIMIT_TEXT[name]), 2)
     end
   end
   if cfg.max_retries ~= math.floor(cfg.max_retries) or cfg.max_retries > 10 then
@@ -113,6 +135,17 @@ function kupe.new(opts)
     if v ~= nil and (v == "" or v:find("[%z\r\n]")) then
       error(("kupe.new: option '%s' must be a non-empty string without CR, LF or NUL"):format(name), 2)
     end
+    -- A credential is a token: visible ASCII, no blanks (a pasted
+    -- newline, a tab or a non-ASCII quote is a mistake, not a key).
+    if v ~= nil and (#v > 4096 or v:find("[^\33-\126]")) then
+      error(("kupe.new: option '%s' must be at most 4096 visible ASCII characters"):format(name), 2)
+    end
+  end
+  if cfg.ca_file ~= nil and (cfg.ca_file == "" or #cfg.ca_file > 4096) then
+    error("kupe.new: option 'ca_file' must be a file path of 1 to 4096 bytes", 2)
+  end
+  if cfg.user_agent ~= nil and (#cfg.user_agent > 1024 or cfg.user_agent:find("[^\32-\126]")) then
+    error("kupe.new: option 'user_agent' must be at most 1024 printable ASCII characters", 2)
   end
   cfg.base_url = cfg.base_url or os.getenv("KUPE_BASE_URL") or DEFAULT_BASE_URL
   if cfg.base_url == "" then cfg.base_url = DEFAULT_BASE_URL end

@@ -32,6 +32,7 @@ if native then
 end
 
 local mark_empty, fix_empty = core.json_mark_empty, core.json_fix_empty
+local utf8_valid = core.utf8_valid
 local jdecode, jencode = J.decode, J.encode
 
 --- Marks t as an array (so an empty t encodes as `[]`) and returns it.
@@ -79,16 +80,25 @@ local function with_sentinels(v, seen)
   return out
 end
 
---- Encodes a value; returns the text, or nil and cjson's message.
+-- cjson copies bytes of 0x80 and above as they are: JSON text must be
+-- UTF-8 (RFC 8259), so anything else is refused, not sent.
+local function checked(s, err)
+  if s == nil then return nil, err end
+  if not utf8_valid(s) then return nil, "a string is not valid UTF-8" end
+  return s
+end
+
+--- Encodes a value; returns the text, or nil and cjson's message (or
+-- "a string is not valid UTF-8").
 function M.encode(v)
   if native or type(v) ~= "table" or not has_empty_array(v, 0) then
-    return jencode(v)
+    return checked(jencode(v))
   end
   local ok, copy = pcall(with_sentinels, v, {})
   if not ok then return nil, copy end
   local s, err = jencode(copy)
   if not s then return nil, err end
-  return (s:gsub(SENTINEL_JSON, "[]"))
+  return checked((s:gsub(SENTINEL_JSON, "[]")))
 end
 
 return M

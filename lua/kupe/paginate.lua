@@ -215,7 +215,9 @@ end
 
 local function check_int(name, v, lo, hi, fname)
   if v == nil then return end
-  if type(v) ~= "number" or v ~= math.floor(v) or v < lo or (hi and v > hi) then
+  -- NaN fails v == floor(v); infinities and numbers past 2^53 (which
+  -- would be sent as a page number) fail the bound.
+  if type(v) ~= "number" or v ~= math.floor(v) or v < lo or v >= 2 ^ 53 or (hi and v > hi) then
     error(("bad argument #1 to '%s' (%s must be an integer %s)"):format(fname, name,
       hi and ("from " .. lo .. " to " .. hi) or (">= " .. lo)), 4)
   end

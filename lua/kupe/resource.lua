@@ -20,26 +20,47 @@ local paginate = require "kupe.paginate"
 
 local M = {}
 
-local escape = core.escape
+local escape, utf8_valid = core.escape, core.utf8_valid
+
+-- Longest id accepted in a path (Kupe ids are UUIDs or short names).
+local MAX_ID = 1024
+
+-- An id as it goes into the path, or nil and what is wrong with it.
+local function id_text(v)
+  local t = type(v)
+  if t == "number" then
+    -- Integral and exactly representable: %d then writes what was meant.
+    if v ~= v or v < 0 or v >= 2 ^ 53 or v ~= math.floor(v) then
+      return nil, "a non-empty string or a non-negative integer, got "
+        .. (v ~= v and "NaN" or tostring(v))
+    end
+    return ("%d"):format(v)
+  end
+  if t ~= "string" then return nil, "a non-empty string, got " .. t end
+  if v == "" then return nil, "a non-empty string, got an empty string" end
+  if #v > MAX_ID then return nil, ("at most %d bytes long, got %d"):format(MAX_ID, #v) end
+  if v:find("[%z\1-\31\127]") then return nil, "free of control characters (NUL, CR, LF, ...)" end
+  if not utf8_valid(v) then return nil, "valid UTF-8" end
+  return v
+end
 
 --- Fills a path template ("/api/v1/agents/{agent_id}") with escaped
--- values; raises naming the parameter when one is missing or empty.
--- fname names the calling method in the message.
+-- values; raises naming the parameter when one is missing, empty, too
+-- long, not text (control characters, invalid UTF-8) or a number that is
+-- not a non-negative integer. fname names the calling method in the message.
 function M.path(template, fname, ...)
   local args, i = { ... }, 0
   return (template:gsub("{([%w_]+)}", function(name)
     i = i + 1
-    local v = args[i]
-    local t = type(v)
-    if t == "number" and v == math.floor(v) then
-      v = ("%d"):format(v)
-    elseif t ~= "string" or v == "" then
-      error(("bad argument #%d to '%s' (%s must be a non-empty string, got %s)")
-        :format(i, fname, name, t == "string" and "an empty string" or t), 4)
+    local v, why = id_text(args[i])
+    if not v then
+      error(("bad argument #%d to '%s' (%s must be %s)"):format(i, fname, name, why), 4)
     end
     return escape(v)
   end))
 end
+
+M.id_text = id_text
 
 local function count_params(template)
   local n = 0
