@@ -443,6 +443,18 @@ function Client:users()
   return self:request("GET", "/api/v1/me/users")
 end
 
+--- Sleeps through the transport: ngx.sleep inside nginx (the worker keeps
+-- serving), a plain sleep elsewhere. For polling helpers such as
+-- batches:wait.
+function Client:sleep(seconds)
+  self._t:sleep(seconds)
+end
+
+--- Monotonic seconds, from the transport's clock.
+function Client:now()
+  return self._t:now()
+end
+
 --- Releases the connection and wipes the credential. Idempotent; the
 -- client raises if used afterwards.
 function Client:close()
