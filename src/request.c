@@ -445,3 +445,17 @@ setopt_failed:
   finish(c, &t, mime, temp, auth);
   return kupe_error_push(L, "internal", curl_easy_strerror(rc), 0);
 }
+
+/* The checks above, for render.c: a head it renders must meet the same
+ * rules as a request libcurl sends. */
+int kupe_request_valid_method(const char *m, size_t n) {
+  return valid_method(m, n);
+}
+
+int kupe_request_valid_url(const char *u, size_t n) {
+  return valid_url(u, n) && strlen(u) == n;
+}
+
+void kupe_request_check_headers(lua_State *L, int idx) {
+  check_headers(L, idx);
+}
