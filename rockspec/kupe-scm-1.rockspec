@@ -46,6 +46,7 @@ build = {
     ["kupe.paginate"] = "lua/kupe/paginate.lua",
     ["kupe.resource"] = "lua/kupe/resource.lua",
     ["kupe.transport.curl"] = "lua/kupe/transport/curl.lua",
+    ["kupe.transport.ngx"] = "lua/kupe/transport/ngx.lua",
     ["kupe.resources.call_logs"] = "lua/kupe/resources/call_logs.lua",
   },
 }
