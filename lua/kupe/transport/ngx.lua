@@ -421,6 +421,30 @@ local function fail(st, kind, msg, sent)
   return nil, kind, msg, sent ~= false
 end
 
+-- lua-resty-core 0.1.25 with lua-nginx-module 0.10.23 (Debian 12) raises
+-- "assertion failed!" from sslhandshake when a handshake that completed at
+-- once failed verification (lua-nginx-module #2506); the reason is still
+-- there to read through the FFI call resty.core itself uses.
+local function lost_verify_error(sock)
+  local ok, ffi = pcall(require, "ffi")
+  local ok2, base = pcall(require, "resty.core.base")
+  if not (ok and ok2) then return nil end
+  local r, u = base.get_request(), sock[1]
+  if not r or not u then return nil end
+  local sess, code, errmsg = ffi.new("void *[1]"), ffi.new("int[1]"), base.get_errmsg_ptr()
+  local got, rc = pcall(ffi.C.ngx_http_lua_ffi_socket_tcp_get_sslhandshake_result,
+    r, u, sess, errmsg, code)
+  if not got or rc ~= base.FFI_ERROR or errmsg[0] == nil then return nil end
+  local msg = ffi.string(errmsg[0])
+  return code[0] ~= 0 and (code[0] .. ": " .. msg) or msg
+end
+
+local function handshake(sock, session, host)
+  local ok, sess, err = pcall(sock.sslhandshake, sock, session, host, true)
+  if ok then return sess, err end
+  return nil, lost_verify_error(sock) or "certificate verify failed"
+end
+
 -- Connects (through the pool) and does the TLS handshake on a new
 -- connection. Returns true, or nil, kind, message (nothing was sent).
 local function open(st, host, port, tls, pool, connect_timeout)
@@ -452,7 +476,7 @@ local function open(st, host, port, tls, pool, connect_timeout)
     end
     sock:settimeouts(ms(left), ms(left), ms(left))
     local session
-    session, err = sock:sslhandshake(sessions[pool], host, true)
+    session, err = handshake(sock, sessions[pool], host)
     if not session then
       sock:close()
       if err == "timeout" then
@@ -463,7 +487,9 @@ local function open(st, host, port, tls, pool, connect_timeout)
         return nil, "tls", ("SSL: certificate subject name does not match target host name '%s'")
           :format(host)
       end
-      if err:find("^%d+: ") then return nil, "tls", "SSL certificate problem: " .. err end
+      if err:find("^%d+: ") or err:find("verify", 1, true) then
+        return nil, "tls", "SSL certificate problem: " .. err
+      end
       return nil, "tls", "SSL handshake failed: " .. tostring(err)
     end
     sessions[pool] = session
