@@ -1,4 +1,5 @@
---- Spec helper for the Kupe emulator (Lua 5.1 to 5.4 and LuaJIT, LuaSocket).
+--- Spec helper for the Kupe emulator (Lua 5.1 to 5.4 and LuaJIT, LuaSocket;
+-- cosockets when it runs inside nginx).
 --
 --   local emu = require "spec.helpers.emulator"
 --   local e = emu.start()   -- {url=, tls_url=, ca=, other_url=, dir=}
@@ -252,9 +253,27 @@ local function build_request(method, base, path, opts)
   return table.concat(lines, "\r\n") .. "\r\n\r\n" .. (body or "")
 end
 
+-- Inside nginx (the nginx specs run cases in a host nginx), a cosocket:
+-- the same receive/send API as LuaSocket, and it does not block the worker.
+local function cosocket()
+  local ngx = rawget(_G, "ngx")
+  local phase = ngx and ngx.get_phase and ngx.get_phase()
+  if phase == "rewrite" or phase == "access" or phase == "content" or phase == "timer" then
+    return ngx.socket.tcp()
+  end
+  return nil
+end
+
 local function connect(base, timeout)
   local host, port = base:match("^http://([^:/]+):(%d+)")
   if not host then error("not a plain http URL: " .. tostring(base), 3) end
+  local co = cosocket()
+  if co then
+    co:settimeout((timeout or 10) * 1000)
+    local ok, err = co:connect(host, tonumber(port))
+    if not ok then return nil, err end
+    return co
+  end
   local sock = socket.tcp()
   sock:settimeout(timeout or 10)
   local ok, err = sock:connect(host, tonumber(port))
