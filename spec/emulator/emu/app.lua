@@ -41,15 +41,6 @@ function M.init(cfg)
   collectgarbage("setpause", 150)     -- big data sets make much short-lived garbage
 end
 
-function M.router()
-  return router
-end
-
---- The emulator's URLs: {url=, tls_url=, other_url=}.
-function M.urls()
-  return urls
-end
-
 ------------------------------------------------------------------------
 -- Request parts
 
