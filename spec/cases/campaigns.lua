@@ -607,6 +607,21 @@ return function(t)
     end
   end)
 
+  case("re-imports an Excel export into a people group", function()
+    local c = t.client()
+    local camp = finished(c, 3)
+    local parts = {}
+    assert(c.campaigns:export(camp.id, { format = "excel", sink = function(s) parts[#parts + 1] = s end }))
+    local g = assert(c.people_groups:create { name = "Called" }).group
+    local res = assert(c.people_groups:upload(g.id, { data = table.concat(parts), filename = "export.xlsx" }))
+    assert.equal(3, res.inserted_count)
+    local rows = assert(c.people_groups:rows(g.id)).rows
+    local members = assert(c.campaigns:members(camp.id)).members
+    assert.equal(members[1].to_phonenumber, rows[1].properties.to_phonenumber)
+    assert.equal(members[1].dial_status, rows[1].properties.dial_status)
+    assert.equal("Person 1", rows[1].properties.Name)
+  end)
+
   case("leaves no file behind when an export fails or is not a CSV", function()
     local c = t.client { max_retries = 0 }
     local dir = t.tmpdir()

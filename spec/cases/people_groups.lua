@@ -429,14 +429,44 @@ return function(t)
     assert.equal(before, requests())
   end)
 
-  case("sends the Excel content type for .xlsx files", function()
+  -- spec/fixtures/contacts.xlsx: a deflated workbook whose sheet (the
+  -- second part, found through the relationships) has shared strings with
+  -- rich text and an entity, a phone number stored as 9.19845012345E+11,
+  -- an empty row, a row without a phone, an inline string and a gap.
+  local FIXTURES = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]+$") or ".") .. "/../fixtures"
+
+  case("imports an Excel workbook from disk", function()
+    local c = t.client()
+    local g = new_group(c)
+    local p = assert(c.people_groups:preview_upload(g.id, FIXTURES .. "/contacts.xlsx"))
+    assert.same({ "Name", "Mobile", "City" }, p.detected_headers)
+    assert.equal("Mobile", p.phone_column)
+    assert.equal(3, p.total_rows)
+    assert.equal(1, p.rows_missing_phone)
+    local res = assert(c.people_groups:upload(g.id, { path = FIXTURES .. "/contacts.xlsx" }))
+    assert.equal(2, res.inserted_count)
+    assert.equal(1, res.skipped_count)
+    assert.matches("Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+      emu.stats().last_request.body, 1, true)
+    local rows = assert(c.people_groups:rows(g.id)).rows
+    assert.same({ Name = "Asha", Mobile = "919845012345", City = "Pune & Co" }, rows[1].properties)
+    assert.same({ Name = "Zoé", Mobile = "+14155550100", City = "" }, rows[2].properties)
+    assert.equal("phone", by_name(assert(c.people_groups:columns(g.id)).columns).Mobile.column_type)
+  end)
+
+  case("sends the content type of the extension; the server refuses unreadable workbooks", function()
     local c = t.client()
     local g = new_group(c)
     local _, err = c.people_groups:upload(g.id, { data = "PK\3\4not really", filename = "book.xlsx" })
-    local body = emu.stats().last_request.body
-    assert.matches("Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-      body, 1, true)
-    assert.equal(400, err.status) -- not a readable workbook
+    assert.equal(400, err.status)
+    assert.matches("Excel", err.message)
+    _, err = c.people_groups:upload(g.id, { data = "\208\207\17\224old", filename = "book.XLS" })
+    assert.matches("Content-Type: application/vnd.ms-excel", emu.stats().last_request.body, 1, true)
+    assert.equal(400, err.status) -- this emulator reads no binary .xls
+    local res = assert(c.people_groups:upload(g.id, { data = "Name,Phone\nA,+14155550100\n",
+      filename = "x.csv", type = "application/octet-stream" }))
+    assert.equal(1, res.inserted_count)
+    assert.matches("Content-Type: application/octet-stream", emu.stats().last_request.body, 1, true)
   end)
 
   case("answers nil, err without sending for a missing file or one over 10 MB", function()

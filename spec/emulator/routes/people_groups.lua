@@ -13,8 +13,9 @@
 -- 10 MB (else 413). CSV is parsed for real: quotes, doubled quotes, line
 -- breaks inside quotes, CRLF or LF, a UTF-8 BOM, `;` as the delimiter when
 -- the header line has no `,`. Non-UTF-8 text is read as Latin-1 by
--- `upload` and refused by the legacy `upload-csv`. Excel files (.xlsx,
--- .xls) are recognised but answered with 400: this emulator reads CSV only.
+-- `upload` and refused by the legacy `upload-csv`. XLSX workbooks are read
+-- too (the first sheet); legacy binary .xls files are answered with 400:
+-- this emulator does not read them.
 -- Headers map to columns by name (case and punctuation ignored); missing
 -- columns are created by `upload`; the phone column is the one typed
 -- "phone", else the first header named like a phone number. Rows whose
@@ -334,6 +335,182 @@ local function uploaded_file(ctx)
 end
 
 ------------------------------------------------------------------------
+-- XLSX: a ZIP of XML parts. Entries are stored or deflated (zlib's raw
+-- inflate through the LuaJIT FFI); the first sheet of the workbook is read
+-- with its shared strings. Cells become text: numbers that are integers
+-- (phone numbers saved as numbers, even as 9.1984E+11) print as digits.
+
+local ffi = require "ffi"
+
+local zlib = pcall(function()
+  ffi.cdef [[
+  typedef struct emu_pg_z_stream {
+    const unsigned char *next_in; unsigned int avail_in; unsigned long total_in;
+    unsigned char *next_out; unsigned int avail_out; unsigned long total_out;
+    const char *msg; void *state; void *zalloc; void *zfree; void *opaque;
+    int data_type; unsigned long adler; unsigned long reserved;
+  } emu_pg_z_stream;
+  int inflateInit2_(emu_pg_z_stream *strm, int windowBits, const char *version, int stream_size);
+  int inflate(emu_pg_z_stream *strm, int flush);
+  int inflateEnd(emu_pg_z_stream *strm);
+  const char *zlibVersion(void);
+  ]]
+end) and (pcall(function() return ffi.C.inflateInit2_ end) and ffi.C or ffi.load("libz.so.1"))
+
+local MAX_PART = 64 * 1024 * 1024     -- an inflated part, at most (zip bombs)
+
+local function u16(s, i) return s:byte(i) + s:byte(i + 1) * 256 end
+local function u32(s, i) return u16(s, i) + u16(s, i + 2) * 65536 end
+
+local function bad_workbook(why)
+  v.fail(400, "Could not read the Excel file: " .. why)
+end
+
+local function inflate(data, size)
+  if not zlib then bad_workbook("deflated parts are not supported here") end
+  local strm = ffi.new("emu_pg_z_stream")
+  local out = ffi.new("unsigned char[?]", size + 1)
+  if zlib.inflateInit2_(strm, -15, zlib.zlibVersion(), ffi.sizeof(strm)) ~= 0 then
+    bad_workbook("inflate failed")
+  end
+  strm.next_in, strm.avail_in = data, #data
+  strm.next_out, strm.avail_out = out, size + 1
+  local rc = zlib.inflate(strm, 4)      -- Z_FINISH
+  local n = tonumber(strm.total_out)
+  zlib.inflateEnd(strm)
+  if rc ~= 1 or n ~= size then bad_workbook("a part is damaged") end
+  return ffi.string(out, n)
+end
+
+-- name -> function() returning the entry's bytes.
+local function zip_entries(z)
+  local eocd
+  for i = #z - 21, math.max(1, #z - 65557), -1 do
+    if z:sub(i, i + 3) == "PK\5\6" then eocd = i break end
+  end
+  if not eocd then bad_workbook("it is not a ZIP archive") end
+  local count, at = u16(z, eocd + 10), u32(z, eocd + 16) + 1
+  local entries = {}
+  for _ = 1, count do
+    if z:sub(at, at + 3) ~= "PK\1\2" then bad_workbook("the ZIP directory is damaged") end
+    local method, csize, usize = u16(z, at + 10), u32(z, at + 20), u32(z, at + 24)
+    local nlen, xlen, clen = u16(z, at + 28), u16(z, at + 30), u16(z, at + 32)
+    local offset = u32(z, at + 42) + 1
+    local name = z:sub(at + 46, at + 45 + nlen)
+    entries[name] = function()
+      if z:sub(offset, offset + 3) ~= "PK\3\4" then bad_workbook("an entry is damaged") end
+      local start = offset + 30 + u16(z, offset + 26) + u16(z, offset + 28)
+      local data = z:sub(start, start + csize - 1)
+      if usize > MAX_PART then bad_workbook("a part is too large") end
+      if method == 0 then return data end
+      if method == 8 then return inflate(data, usize) end
+      bad_workbook("compression method " .. method .. " is not supported")
+    end
+    at = at + 46 + nlen + xlen + clen
+  end
+  return entries
+end
+
+local ENTITIES = { amp = "&", lt = "<", gt = ">", quot = '"', apos = "'" }
+
+local function utf8_char(c)
+  if c < 0x80 then return string.char(c) end
+  if c < 0x800 then return string.char(0xC0 + math.floor(c / 64), 0x80 + c % 64) end
+  if c < 0x10000 then
+    return string.char(0xE0 + math.floor(c / 4096), 0x80 + math.floor(c / 64) % 64, 0x80 + c % 64)
+  end
+  return string.char(0xF0 + math.floor(c / 262144), 0x80 + math.floor(c / 4096) % 64,
+    0x80 + math.floor(c / 64) % 64, 0x80 + c % 64)
+end
+
+local function unxml(s)
+  return (s:gsub("&(#?x?)(%w+);", function(kind, name)
+    if kind == "" then return ENTITIES[name] end
+    local n = tonumber(name, kind == "#x" and 16 or 10)
+    return n and utf8_char(n) or ""
+  end))
+end
+
+-- The text of every <t> inside `xml` (rich text runs joined).
+local function texts(xml)
+  local parts = {}
+  for t in xml:gmatch("<t[^>]*>(.-)</t>") do parts[#parts + 1] = unxml(t) end
+  for _ in xml:gmatch("<t[^>]*/>") do parts[#parts + 1] = "" end
+  return table.concat(parts)
+end
+
+local function column_index(ref)
+  local n = 0
+  for ch in ref:gmatch("%u") do n = n * 26 + ch:byte() - 64 end
+  return n
+end
+
+local function cell_text(raw)
+  local n = tonumber(raw)
+  if n and n == math.floor(n) and math.abs(n) < 2 ^ 53 then return ("%d"):format(n) end
+  return raw
+end
+
+-- The first sheet as records (lists of strings), like parse_csv's.
+local function parse_xlsx(content)
+  local entries = zip_entries(content)
+  local function part(name)
+    local get = entries[name]
+    return get and get()
+  end
+  local sheet_path = "xl/worksheets/sheet1.xml"
+  local workbook, rels = part("xl/workbook.xml"), part("xl/_rels/workbook.xml.rels")
+  if not workbook then bad_workbook("it has no workbook (is it an .xlsx file?)") end
+  local rid = workbook:match("<sheet%s[^>]-r:id=\"([^\"]+)\"")
+  if rid and rels then
+    for rel in rels:gmatch("<Relationship%s[^>]+>") do
+      if rel:match('Id="([^"]+)"') == rid then
+        local target = rel:match('Target="([^"]+)"')
+        sheet_path = target:sub(1, 1) == "/" and target:sub(2) or ("xl/" .. target)
+      end
+    end
+  end
+  local sheet = part(sheet_path)
+  if not sheet then bad_workbook("its first sheet is missing") end
+  local shared = {}
+  local sst = part("xl/sharedStrings.xml")
+  if sst then
+    for si in sst:gmatch("<si>(.-)</si>") do shared[#shared + 1] = texts(si) end
+  end
+  local records = {}
+  sheet = sheet:gsub("<row[^>]-/>", "")
+  for attrs, body in sheet:gmatch("<row([^>]*)>(.-)</row>") do
+    local rec, last = {}, 0
+    for cattrs, cbody in body:gsub("<c([^>]-)/>", "<c%1></c>"):gmatch("<c([^>]*)>(.-)</c>") do
+      local col = column_index(cattrs:match('r="(%u+)') or "")
+      if col == 0 then col = last + 1 end
+      last = col
+      local kind, value = cattrs:match('t="(%w+)"'), cbody:match("<v>(.-)</v>")
+      local text
+      if kind == "s" then
+        text = shared[(tonumber(value) or -1) + 1] or ""
+      elseif kind == "inlineStr" then
+        text = texts(cbody)
+      elseif kind == "str" or kind == "e" then
+        text = unxml(value or "")
+      elseif kind == "b" then
+        text = value == "1" and "TRUE" or "FALSE"
+      else
+        text = value and cell_text(value) or ""
+      end
+      for k = #rec + 1, col - 1 do rec[k] = "" end
+      rec[col] = text
+    end
+    local r = tonumber(attrs:match('r="(%d+)"'))
+    if r then
+      for k = #records + 1, r - 1 do records[k] = { "" } end
+    end
+    records[#records + 1] = rec
+  end
+  return records
+end
+
+------------------------------------------------------------------------
 -- CSV
 
 -- True when s is valid UTF-8 (no overlongs or surrogates checked: enough
@@ -427,28 +604,29 @@ local function read_table(content, filename, legacy)
   local name = (filename or ""):lower()
   local ext = name:match("%.(%w+)$")
   if #content == 0 then v.fail(400, "The uploaded file is empty") end
-  local excel = ext == "xlsx" or ext == "xls" or content:sub(1, 4) == "PK\3\4"
-    or content:sub(1, 4) == "\208\207\17\224"
   if legacy and ext ~= "csv" then
     v.fail(400, "Only .csv files are accepted here: use POST /api/v1/people-groups/{group_id}/upload"
       .. " for Excel files")
   end
-  if excel then
-    v.fail(400, "Excel files (.xlsx, .xls) are not supported by this emulator: upload the data as CSV")
-  end
-  if ext ~= "csv" then
-    v.fail(400, "Unsupported file type: upload a .csv, .xlsx or .xls file")
-  end
   local warnings = json.array()
-  if content:sub(1, 3) == "\239\187\191" then content = content:sub(4) end
-  if not is_utf8(content) then
-    if legacy then v.fail(400, "The CSV file must be UTF-8 encoded") end
-    content = latin1_to_utf8(content)
-    warnings[#warnings + 1] = "The file is not UTF-8: it was read as Latin-1"
+  local records
+  if ext == "xls" or content:sub(1, 4) == "\208\207\17\224" then
+    v.fail(400, "Legacy .xls workbooks are not supported by this emulator: save the sheet as .xlsx or CSV")
+  elseif ext == "xlsx" or content:sub(1, 4) == "PK\3\4" then
+    records = parse_xlsx(content)
+  elseif ext ~= "csv" then
+    v.fail(400, "Unsupported file type: upload a .csv, .xlsx or .xls file")
+  else
+    if content:sub(1, 3) == "\239\187\191" then content = content:sub(4) end
+    if not is_utf8(content) then
+      if legacy then v.fail(400, "The CSV file must be UTF-8 encoded") end
+      content = latin1_to_utf8(content)
+      warnings[#warnings + 1] = "The file is not UTF-8: it was read as Latin-1"
+    end
+    local first_line = content:match("^[^\r\n]*")
+    local delim = (not first_line:find(",", 1, true) and first_line:find(";", 1, true)) and ";" or ","
+    records = parse_csv(content, delim)
   end
-  local first_line = content:match("^[^\r\n]*")
-  local delim = (not first_line:find(",", 1, true) and first_line:find(";", 1, true)) and ";" or ","
-  local records = parse_csv(content, delim)
   local k = 1
   while records[k] and blank(records[k]) do k = k + 1 end
   if not records[k] then v.fail(400, "The file has no header row") end
