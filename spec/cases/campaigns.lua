@@ -671,6 +671,33 @@ return function(t)
     assert.equal(before, requests())
   end)
 
+  case("points every raised error at the caller's line", function()
+    local c = t.client()
+    local here = debug.getinfo(1, "S").short_src
+    for i, call in ipairs {
+      function() c.campaigns:create {} end,
+      function() c.campaigns:create { agent_id = 1 } end,
+      function() c.campaigns:update(UNKNOWN, { batch_size = 0 }) end,
+      function() c.campaigns:list { page = 0 } end,
+      function() c.campaigns:list { start_date = "x" } end,
+      function() c.campaigns:items { colour = 1 } end,
+      function() c.campaigns:pages { page_size = 500 } end,
+      function() c.campaigns:log_items(nil) end,
+      function() c.campaigns:log_pages(UNKNOWN, { x = 1 }) end,
+      function() c.campaigns:logs(UNKNOWN, { page = 0 }) end,
+      function() c.campaigns:export(UNKNOWN, {}) end,
+      function() c.campaigns:wait(UNKNOWN, { interval = -1 }) end,
+      function() c.campaigns:add_groups(UNKNOWN, { 1 }) end,
+      function() c.campaigns:dashboard { x = 1 } end,
+      function() c.campaigns:get(nil) end,
+    } do
+      local ok, msg = pcall(call)
+      assert.is_false(ok)
+      assert.equal(here, msg:sub(1, #here), ("call %d: %s"):format(i, msg))
+      assert.matches("^:%d+: bad argument #%d to '[%w_]+' %(", msg:sub(#here + 1))
+    end
+  end)
+
   case("answers 403 to an API key without the scope", function()
     t.reset { api_keys = { { key = "emu_agents_only", scopes = { "/api/v1/agents" } } } }
     local c = t.client { api_key = "emu_agents_only" }

@@ -115,14 +115,26 @@ return function(t)
     assert.equal(before, requests())
   end)
 
-  case("points a raised error at the caller's line", function()
+  case("points every raised error at the caller's line", function()
     local c = t.client()
-    local ok, msg = pcall(function()
-      c.people_groups:create {} -- this line
-    end)
-    assert.is_false(ok)
-    assert.matches("people_groups%.lua:%d+: bad argument #1 to 'create'", msg)
-    assert.not_matches("resources", msg)
+    local here = debug.getinfo(1, "S").short_src
+    for i, call in ipairs {
+      function() c.people_groups:create {} end,
+      function() c.people_groups:update(UNKNOWN, 5) end,
+      function() c.people_groups:rows(UNKNOWN, { limit = 0 }) end,
+      function() c.people_groups:row_items(nil) end,
+      function() c.people_groups:row_pages(UNKNOWN, { offset = 1 }) end,
+      function() c.people_groups:row_items(UNKNOWN, { page_size = 5000 }) end,
+      function() c.people_groups:create_row(UNKNOWN, {}) end,
+      function() c.people_groups:upload(nil, "/x.csv") end,
+      function() c.people_groups:upload_csv(UNKNOWN, "/x.xlsx") end,
+      function() c.people_groups:preview_upload(UNKNOWN, { data = "x" }) end,
+    } do
+      local ok, msg = pcall(call)
+      assert.is_false(ok)
+      assert.equal(here, msg:sub(1, #here), ("call %d: %s"):format(i, msg))
+      assert.matches("^:%d+: bad argument #%d to '[%w_]+' %(", msg:sub(#here + 1))
+    end
   end)
 
   case("answers 422 for an id that is not a UUID, escaping it in the path", function()

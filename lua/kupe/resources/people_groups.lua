@@ -247,7 +247,7 @@ function G:rows(group_id, params)
 end
 
 local function rows_walk(self, group_id, opts, fname)
-  check_id(group_id, 1, fname, "group_id", 3)
+  check_id(group_id, 1, fname, "group_id", 2)
   if opts ~= nil then
     check_table(opts, 2, fname, 3)
     for k in pairs(opts) do
@@ -332,7 +332,8 @@ local function mb(n)
 end
 
 -- The multipart form for `file`, or nil, err for a run-time problem (an
--- unreadable or oversized file). Raises for caller mistakes.
+-- unreadable or oversized file). Raises for caller mistakes (level 3: the
+-- caller of the method that tail-calls send_file).
 local function file_form(file, fname, template, group_id, csv_only)
   if type(file) == "string" then file = { path = file } end
   if type(file) ~= "table" then
@@ -389,8 +390,9 @@ local function file_form(file, fname, template, group_id, csv_only)
   return api_path, { form = { part }, timeout = file.timeout }
 end
 
+-- Always tail-called by the public methods, so level 2 is their caller.
 local function send_file(self, group_id, file, fname, template, csv_only)
-  check_id(group_id, 1, fname, "group_id", 3)
+  check_id(group_id, 1, fname, "group_id", 2)
   local api_path, opts = file_form(file, fname, template, group_id, csv_only)
   if not api_path then return nil, opts end
   return self._client:request("POST", api_path, opts)
