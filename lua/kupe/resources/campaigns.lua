@@ -57,7 +57,6 @@ local G = resource.group("campaigns", {
   { "clear_members", "DELETE", ONE .. "/members", custom = true, doc = "remove every member" },
 })
 
----------------------------------------------------------------------------
 -- Argument checks: caller mistakes raise, pointing at the caller.
 
 local function bad(n, fname, msg, level)
@@ -87,7 +86,6 @@ local function path(fname, suffix, campaign_id)
   return resource.path(ONE .. (suffix or ""), fname, campaign_id)
 end
 
----------------------------------------------------------------------------
 -- Campaign bodies
 
 -- kinds: "id" (non-empty string), "id?" (or kupe.null), "text" (not blank),
@@ -151,7 +149,6 @@ local function campaign_body(fields, n, fname, create)
   return body
 end
 
----------------------------------------------------------------------------
 -- Listing
 
 -- A date-time filter: "YYYY-MM-DD[THH:MM[:SS][Z|+hh:mm]]" or Unix seconds.
@@ -230,12 +227,12 @@ end
 --- Walks every campaign of every page lazily; `limit` caps the count.
 --
 --     for campaign in client.campaigns:items {} do print(campaign.batch_name) end
+-- @tparam[opt] table opts as for pages
 -- @return walker
 function G:items(opts)
   return resource.items(list_walk(self, opts, "items"), opts, "items")
 end
 
----------------------------------------------------------------------------
 -- One campaign
 
 --- Creates a campaign. Answers 200 (not 201) with `{campaign = {...}}`;
@@ -261,6 +258,8 @@ function G:get(campaign_id)
 end
 
 --- Changes a campaign (only the fields given; same fields as create).
+-- @tparam string campaign_id
+-- @tparam table fields as for create, none required
 -- @return `{campaign}`, resp | nil, err
 function G:update(campaign_id, fields)
   check_id(campaign_id, 1, "update", "campaign_id", 2)
@@ -269,6 +268,7 @@ function G:update(campaign_id, fields)
 end
 
 --- Deletes a campaign with its members.
+-- @tparam string campaign_id
 -- @return `{ok = "true"}` (a string), resp | nil, err
 function G:delete(campaign_id)
   check_id(campaign_id, 1, "delete", "campaign_id", 2)
@@ -298,6 +298,7 @@ end
 
 --- The launch checklist: `{can_start, member_count, has_agent_or_workflow,
 -- has_caller_phone, status, blockers = {"...", ...}}`.
+-- @tparam string campaign_id
 -- @return checklist, resp | nil, err
 function G:readiness(campaign_id)
   check_id(campaign_id, 1, "readiness", "campaign_id", 2)
@@ -308,6 +309,7 @@ end
 -- A campaign that cannot start answers 400 with the blockers in
 -- `err.message`; one already running answers 409. Never retried: the
 -- request is a POST.
+-- @tparam string campaign_id
 -- @return answer, resp | nil, err
 function G:start(campaign_id)
   check_id(campaign_id, 1, "start", "campaign_id", 2)
@@ -315,6 +317,7 @@ function G:start(campaign_id)
 end
 
 --- Pauses a running campaign (400 unless it is running).
+-- @tparam string campaign_id
 -- @return `{success, message, data}`, resp | nil, err
 function G:pause(campaign_id)
   check_id(campaign_id, 1, "pause", "campaign_id", 2)
@@ -322,6 +325,7 @@ function G:pause(campaign_id)
 end
 
 --- Stops a campaign for good: it can never be started or resumed again.
+-- @tparam string campaign_id
 -- @return `{success, message, data}`, resp | nil, err
 function G:stop(campaign_id)
   check_id(campaign_id, 1, "stop", "campaign_id", 2)
@@ -329,6 +333,7 @@ function G:stop(campaign_id)
 end
 
 --- Resumes a paused campaign (400 unless it is paused).
+-- @tparam string campaign_id
 -- @return `{success, message, data}`, resp | nil, err
 function G:resume(campaign_id)
   check_id(campaign_id, 1, "resume", "campaign_id", 2)
@@ -384,6 +389,7 @@ end
 
 --- The campaign's metrics: `{analytics = {...}}` (outcomes, rates,
 -- durations, transfers, insights; free-form).
+-- @tparam string campaign_id
 -- @return answer, resp | nil, err
 function G:analytics(campaign_id)
   check_id(campaign_id, 1, "analytics", "campaign_id", 2)
@@ -419,12 +425,16 @@ local function logs_walk(self, campaign_id, opts, fname)
 end
 
 --- Walks every page of a campaign's logs lazily (page_size 100 unless given).
+-- @tparam string campaign_id
+-- @tparam[opt] table opts page (first), page_size (1..100), max_pages, limit
 -- @return walker (see kupe.paginate)
 function G:log_pages(campaign_id, opts)
   return resource.pages(logs_walk(self, campaign_id, opts, "log_pages"), opts, "log_pages")
 end
 
 --- Walks every log entry of a campaign lazily; `limit` caps the count.
+-- @tparam string campaign_id
+-- @tparam[opt] table opts as for log_pages
 -- @return walker
 function G:log_items(campaign_id, opts)
   return resource.items(logs_walk(self, campaign_id, opts, "log_items"), opts, "log_items")
@@ -483,7 +493,6 @@ function G:export(campaign_id, opts)
       resp.content_type or "no content type") }
 end
 
----------------------------------------------------------------------------
 -- Members
 
 --- Copies a people group's rows into the campaign as members. Rows without
@@ -526,6 +535,7 @@ end
 
 --- Every member of the campaign with its `dial_status` ("not_started",
 -- "calling", "completed", "failed", "no_answer"): `{members, total}`.
+-- @tparam string campaign_id
 -- @return answer, resp | nil, err
 function G:members(campaign_id)
   check_id(campaign_id, 1, "members", "campaign_id", 2)
@@ -533,6 +543,7 @@ function G:members(campaign_id)
 end
 
 --- Removes every member of the campaign (the people groups are untouched).
+-- @tparam string campaign_id
 -- @return `{ok = "true"}`, resp | nil, err
 function G:clear_members(campaign_id)
   check_id(campaign_id, 1, "clear_members", "campaign_id", 2)

@@ -60,7 +60,6 @@ local G = resource.group("people_groups", {
 
 G.MAX_UPLOAD = MAX_UPLOAD
 
----------------------------------------------------------------------------
 -- Argument checks: caller mistakes raise, pointing at the caller.
 
 local function bad(n, fname, msg, level)
@@ -128,7 +127,6 @@ local function request(self, method, template, fname, ids, opts)
   return self._client:request(method, resource.path(template, fname, unpack(ids)), opts)
 end
 
----------------------------------------------------------------------------
 -- Groups
 
 local GROUP_FIELDS = { name = "text", icon_emoji = "string?", description = "string?" }
@@ -165,18 +163,19 @@ end
 
 --- Deletes a group with its columns and rows. Members already copied
 -- into campaigns stay there.
+-- @tparam string group_id
 -- @return `{ok = "true"}`, resp | nil, err (404 for an unknown group)
 function G:delete(group_id)
   check_id(group_id, 1, "delete", "group_id", 2)
   return request(self, "DELETE", GROUP, "delete", { group_id })
 end
 
----------------------------------------------------------------------------
 -- Columns
 
 local COLUMN_FIELDS = { display_name = "text", column_type = "text", order_by = "int?" }
 
 --- A group's columns, in `order_by` order.
+-- @tparam string group_id
 -- @return `{columns = {{id, group_id, display_name, column_type, order_by}, ...}}`,
 --   resp | nil, err
 function G:columns(group_id)
@@ -200,6 +199,9 @@ function G:create_column(group_id, fields)
 end
 
 --- Changes a column (only the fields given).
+-- @tparam string group_id
+-- @tparam string column_id
+-- @tparam table fields display_name, column_type, order_by (none required)
 -- @return `{column}`, resp | nil, err
 function G:update_column(group_id, column_id, fields)
   check_id(group_id, 1, "update_column", "group_id", 2)
@@ -210,6 +212,8 @@ function G:update_column(group_id, column_id, fields)
 end
 
 --- Deletes a column definition (the rows' values stay in their properties).
+-- @tparam string group_id
+-- @tparam string column_id
 -- @return `{ok = "true"}`, resp | nil, err
 function G:delete_column(group_id, column_id)
   check_id(group_id, 1, "delete_column", "group_id", 2)
@@ -217,7 +221,6 @@ function G:delete_column(group_id, column_id)
   return request(self, "DELETE", COLUMN, "delete_column", { group_id, column_id })
 end
 
----------------------------------------------------------------------------
 -- Rows
 
 local function check_paging(params, n, fname, level)
@@ -247,7 +250,7 @@ function G:rows(group_id, params)
 end
 
 local function rows_walk(self, group_id, opts, fname)
-  check_id(group_id, 1, fname, "group_id", 2)
+  check_id(group_id, 1, fname, "group_id", 3)
   if opts ~= nil then
     check_table(opts, 2, fname, 3)
     for k in pairs(opts) do
@@ -274,6 +277,8 @@ end
 --- Walks every row of a group, page after page (see `row_pages`).
 --
 --     for row in client.people_groups:row_items(group_id) do print(row.properties.Phone) end
+-- @tparam string group_id
+-- @tparam[opt] table opts as for row_pages
 -- @return walker
 function G:row_items(group_id, opts)
   return resource.items(rows_walk(self, group_id, opts, "row_items"), opts, "row_items")
@@ -307,6 +312,8 @@ function G:update_row(group_id, row_id, body)
 end
 
 --- Deletes a row.
+-- @tparam string group_id
+-- @tparam string row_id
 -- @return `{ok = "true"}`, resp | nil, err
 function G:delete_row(group_id, row_id)
   check_id(group_id, 1, "delete_row", "group_id", 2)
@@ -314,7 +321,6 @@ function G:delete_row(group_id, row_id)
   return request(self, "DELETE", ROW, "delete_row", { group_id, row_id })
 end
 
----------------------------------------------------------------------------
 -- Uploads
 
 local TYPES = {
@@ -426,6 +432,8 @@ end
 
 --- The legacy CSV-only import (deprecated by the API: prefer `upload`,
 -- which also reads Excel). The file must be UTF-8 CSV.
+-- @tparam string group_id
+-- @param file as for preview_upload
 -- @return result, resp | nil, err
 -- @raise for a file name that does not end in .csv
 function G:upload_csv(group_id, file)
