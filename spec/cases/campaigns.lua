@@ -469,6 +469,25 @@ return function(t)
     assert.equal(400, err.status)
   end)
 
+  case("is deterministic: the same seed and requests give the same ids and outcomes", function()
+    local function run()
+      t.reset { seed = 7 }
+      local c = t.client()
+      local camp = finished(c, 8, { batch_size = 3 })
+      local out = { camp.id }
+      for _, m in ipairs(assert(c.campaigns:members(camp.id)).members) do
+        out[#out + 1] = m.id .. " " .. m.to_phonenumber .. " " .. m.dial_status
+      end
+      for l in c.campaigns:log_items(camp.id) do
+        out[#out + 1] = l.request_id .. " " .. l.status .. " " .. l.duration_seconds
+      end
+      return out
+    end
+    local first, second = run(), run()
+    assert.equal(1 + 8 + 8, #first)
+    assert.same(first, second)
+  end)
+
   case("gives up waiting with a timeout error holding the last campaign", function()
     local c = t.client()
     local camp = ready_campaign(c, 3)
