@@ -93,9 +93,10 @@ for _, hit in ipairs(hits) do say("  %.3f  %s", hit.score, hit.text) end
 section("Errors are values")
 local _, err = client.call_logs:get("no-such-request")
 say("%s", tostring(err))
-local _, err2 = client.call_logs:list { page = 1, page_size = 10, filter = "x" } and
-  client:request("GET", "/api/v1/call-analytics", { query = { page = 0 } })
+local _, err2 = client:request("GET", "/api/v1/call-analytics", { query = { page = 0, page_size = 10 } })
 say("%s", tostring(err2))
+local ok, msg = pcall(client.call_logs.list, client.call_logs, { page = 1, page_size = 500 })
+say("a caller mistake raises before anything is sent: %s", ok and "?" or msg)
 
 assert(client.agents:delete(agent_id, { force = true }))
 client:close()
