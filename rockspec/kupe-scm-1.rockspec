@@ -46,10 +46,17 @@ build = {
     ["kupe.operations"] = "lua/kupe/operations.lua",
     ["kupe.paginate"] = "lua/kupe/paginate.lua",
     ["kupe.resource"] = "lua/kupe/resource.lua",
+    ["kupe.resources.agents"] = "lua/kupe/resources/agents.lua",
+    ["kupe.resources.batches"] = "lua/kupe/resources/batches.lua",
     ["kupe.resources.call_logs"] = "lua/kupe/resources/call_logs.lua",
+    ["kupe.resources.calls"] = "lua/kupe/resources/calls.lua",
     ["kupe.resources.campaigns"] = "lua/kupe/resources/campaigns.lua",
     ["kupe.resources.people_groups"] = "lua/kupe/resources/people_groups.lua",
+    ["kupe.resources.phone"] = "lua/kupe/resources/phone.lua",
+    ["kupe.resources.providers"] = "lua/kupe/resources/providers.lua",
+    ["kupe.resources.webhooks"] = "lua/kupe/resources/webhooks.lua",
     ["kupe.transport.curl"] = "lua/kupe/transport/curl.lua",
+    ["kupe.webhook"] = "lua/kupe/webhook.lua",
   },
 }
 test = {
