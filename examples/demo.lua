@@ -33,7 +33,7 @@ say("created agent %s (%s)", created.agent.name, agent_id)
 
 section("An outbound call")
 local phones = assert(client.phone:list())
-local line = phones.phone_numbers[1]
+local line = phones[1]
 local call = assert(client.calls:create { to = "+919800000001", agent_id = agent_id,
   phone_number_id = line.id, variables = { patient = "R. Iyer", slot = "4 pm" } })
 say("call %s: %s from %s to %s", call.status, call.request_id, tostring(call.from_phone_number),
@@ -85,7 +85,7 @@ f:write("Visitors may park in lot B behind the clinic.\n",
 f:close()
 local upload = assert(client.files:upload { path = doc, agent_id = agent_id })
 os.remove(doc)
-say("uploaded %s", upload.data.original_filename or upload.data.id)
+say("uploaded %s (%d bytes, %d chunks)", upload.original_filename, upload.file_size, upload.chunk_count)
 local hits = assert(client.knowledge:search { agent_id = agent_id, query = "where can I park",
   mode = "semantic", limit = 2 })
 for _, hit in ipairs(hits) do say("  %.3f  %s", hit.score, hit.text) end
