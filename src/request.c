@@ -435,7 +435,7 @@ int kupe_request(lua_State *L) {
       lua_pushstring(L, ct);
     else
       lua_pushnil(L);
-    lua_pushnumber(L, (lua_Number)t.received);
+    lua_pushinteger(L, (lua_Integer)t.received);
     nret = 5;
   }
   finish(c, &t, mime, temp, auth);

@@ -104,11 +104,15 @@ local function make_guard(fn)
   return setmetatable({}, { __gc = fn })
 end
 
---- Start a separate emulator (not the shared one). Returns its info and a
--- stop function. Used by specs of the start/stop script itself.
+--- Start a separate emulator (not the shared one), in `dir` or in a new
+-- temporary folder (removed by stop; the user's kupe-emulator.last is left
+-- alone). Returns its info, a stop function and the script's output.
 function M.spawn(dir)
-  local cmd = shell_quote(M.script) .. " start --watch $PPID"
-  if dir then cmd = cmd .. " --dir " .. shell_quote(dir) end
+  local own = not dir
+  if own then
+    dir = M.sh("mktemp -d \"${TMPDIR:-/tmp}/kupe-emulator.XXXXXX\""):match("[^\n]+")
+  end
+  local cmd = shell_quote(M.script) .. " start --watch $PPID --dir " .. shell_quote(dir)
   local out, ok = M.sh(cmd .. " 2>&1")
   local url, env_path = out:match("^(http://[^\n]+)\n([^\n]+)")
   if not ok or not url then error("kupe-emulator start failed:\n" .. out, 2) end
@@ -119,6 +123,7 @@ function M.spawn(dir)
     if stopped then return end
     stopped = true
     M.sh(shell_quote(M.script) .. " stop --dir " .. shell_quote(info.dir) .. " 2>&1")
+    if own then M.sh("rm -rf " .. shell_quote(info.dir)) end
   end
   return info, stop, out
 end
