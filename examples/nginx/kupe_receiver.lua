@@ -6,13 +6,13 @@
 -- between calls, so every request of the worker uses this one at once.
 -- Calls go through nginx cosockets and never block the worker.
 --
--- The payload is parsed here with cjson. (A kupe.webhook module that
--- parses and checks payloads is on its way; this file will use it then.)
+-- kupe.webhook reads both versions of the call-completed payload (the
+-- current lead schema and the older one) into one shape.
 
 local kupe = require "kupe"
+local webhook = require "kupe.webhook"
 local core = require "kupe.core"   -- equal_ct: a constant-time comparison
 local json = require "kupe.json"   -- cjson that keeps an empty array an array
-local cjson = require "cjson.safe"
 
 local M = {}
 
@@ -21,6 +21,8 @@ local client = kupe.new { timeout = 10, max_retries = 2 }
 
 -- If the agent's webhook is set up with `auth = {type = "bearer", token = ...}`,
 -- Kupe sends `Authorization: Bearer <token>`; check it when configured.
+-- (Call-ended deliveries carry no HMAC signature: the token, or headers
+-- set in the agent's outgoing settings, are what identify Kupe.)
 local TOKEN = os.getenv("KUPE_WEBHOOK_TOKEN")
 if TOKEN == "" then TOKEN = nil end
 
@@ -60,23 +62,26 @@ function M.call_completed()
     end
   end
   ngx.req.read_body()
-  local raw = ngx.req.get_body_data()
-  local event = raw and cjson.decode(raw)
-  if type(event) ~= "table" then
+  local raw = ngx.req.get_body_data()  -- nil when empty (or over client_body_buffer_size)
+  local event = raw and webhook.parse(raw)
+  if not event then
     return reply(400, { error = "the body is not a JSON object" })
   end
-  -- The current payload and the older one both carry call_id: the id of
-  -- the call session, the request id call logs are keyed by.
+  if event.type == "call_error" then
+    ngx.log(ngx.WARN, "Kupe reports call ", tostring(event.call_id), " failed: ",
+      tostring(event.error_reason))
+    return reply(200, { event = { type = event.type, call_id = event.call_id } })
+  end
+  -- call_id (in both versions) is the id of the call session: the request
+  -- id call logs are keyed by.
   local call_id = text(event.call_id)
   if not call_id then
     return reply(422, { error = "call_id is missing" })
   end
   local event_summary = {
-    call_id = call_id,
-    call_status = text(event.call_status),
-    call_duration = tonumber(event.call_duration),
-    lead_status = text(event.lead_status),
-    summary = text(event.ai_summary) or text(event.call_summary) or text(event.summary),
+    type = event.type, version = event.version, call_id = call_id,
+    status = event.status, duration = event.duration, summary = event.summary,
+    lead_status = event.lead and event.lead.status,
   }
 
   local session, err = client.call_logs:get(call_id)

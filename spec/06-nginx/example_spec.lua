@@ -40,19 +40,40 @@ describe("examples/nginx", function()
     assert.equal(session.request_id, r.session.request_id)
     assert.equal(session.status, r.session.status)
     assert.equal("Asked for a callback on Friday.", r.event.summary)
-    assert.equal(61, r.event.call_duration)
+    assert.equal("current", r.event.version)
+    assert.equal(61, r.event.duration)
+    assert.equal("Follow-up Required", r.event.lead_status)
     local last = emu.stats().last_request
     assert.equal("/api/v1/call-analytics", last.path)
     assert.equal(h.KEY, last.headers["x-api-key"])
     assert.matches(" ngx_lua/", last.headers["user-agent"])
   end)
 
+  it("receives the emulator's own test delivery (webhooks:test_outgoing), end to end", function()
+    local c = h.client()
+    local agent = session.agent_id
+    assert(c.webhooks:update(agent, { outgoing = { enabled = true,
+      url = example.url .. "/kupe/call-completed", auth = { type = "bearer", token = TOKEN } } }))
+    local r = assert(c.webhooks:test_outgoing(agent))
+    assert.equal(200, r.status_code)
+    -- the receiver looked the (sample, unknown) session up through the API
+    assert.equal(1, emu.stats().routes["GET /api/v1/call-analytics"])
+  end)
+
   it("takes the older payload too (summary instead of ai_summary)", function()
     local status, r = post { call_id = session.request_id, call_duration = 42, call_status = "completed",
       summary = "Old style.", full_conversation = "...", cost = 0.12 }
     assert.equal(200, status)
+    assert.equal("legacy", r.event.version)
     assert.equal("Old style.", r.event.summary)
     assert.equal(session.request_id, r.session.request_id)
+  end)
+
+  it("acknowledges a call-error event without a lookup", function()
+    local status, r = post { call_id = "CA01", error_reason = "analysis timed out" }
+    assert.equal(200, status)
+    assert.equal("call_error", r.event.type)
+    assert.equal(0, emu.stats().requests_total)
   end)
 
   it("answers 200 without a session for an unknown call, 503 when the API fails", function()
