@@ -191,7 +191,7 @@ local function recv_failure(st, err)
   if err ~= "closed" then return "Recv failure: " .. err end
   local stage = st.stage
   if stage == "head" then
-    return st.head_bytes == 0 and "Empty reply from server"
+    return st.got == 0 and "Empty reply from server"
       or "the connection closed inside the response head"
   elseif stage == "length" then
     return ("transfer closed with %d bytes remaining to read"):format(st.left)
@@ -209,60 +209,79 @@ local function fill(st)
     local data, err = sock:receiveany(READ_SIZE)
     if data then
       st.win_bytes = st.win_bytes + #data
+      st.got = st.got + #data
       return data
     end
     if err ~= "timeout" then return nil, "network", recv_failure(st, err), err end
   end
 end
 
--- Up to n bytes: first what is buffered, then from the socket.
+-- Unread bytes are st.buf from st.pos on: reading moves st.pos instead
+-- of cutting strings, so many small chunks cost no quadratic copying.
+
+-- Adds bytes from the socket after the unread ones.
+local function more(st)
+  local data, kind, msg = fill(st)
+  if not data then return nil, kind, msg end
+  if st.pos > #st.buf then
+    st.buf = data
+  else
+    st.buf = st.buf:sub(st.pos) .. data
+  end
+  st.pos = 1
+  return true
+end
+
+-- Up to n bytes: first what is unread, then from the socket.
 local function take(st, n)
-  local buf = st.buf
-  if buf == "" then
+  local buf, pos = st.buf, st.pos
+  if pos > #buf then
     local data, kind, msg = fill(st)
     if not data then return nil, kind, msg end
-    buf = data
+    if #data <= n then return data end
+    st.buf, st.pos = data, n + 1
+    return data:sub(1, n)
   end
-  if #buf <= n then
-    st.buf = ""
-    return buf
-  end
-  st.buf = buf:sub(n + 1)
-  return buf:sub(1, n)
+  local last = min(#buf, pos + n - 1)
+  st.pos = last + 1
+  if pos == 1 and last == #buf then return buf end
+  return buf:sub(pos, last)
 end
 
 -- One line (without its CRLF or LF), for chunk sizes and trailers.
 local function read_line(st)
   while true do
-    local nl = st.buf:find("\n", 1, true)
+    local nl = st.buf:find("\n", st.pos, true)
     if nl then
-      local line = st.buf:sub(1, nl - 1)
-      st.buf = st.buf:sub(nl + 1)
-      return (line:gsub("\r$", ""))
+      local stop = nl - 1
+      if stop >= st.pos and st.buf:byte(stop) == 13 then stop = stop - 1 end
+      local line = st.buf:sub(st.pos, stop)
+      st.pos = nl + 1
+      return line
     end
-    if #st.buf > MAX_LINE then return nil, "network", "a chunk header line is too long" end
-    local data, kind, msg = fill(st)
-    if not data then return nil, kind, msg end
-    st.buf = st.buf .. data
+    if #st.buf - st.pos + 1 > MAX_LINE then
+      return nil, "network", "a chunk header line is too long"
+    end
+    local ok, kind, msg = more(st)
+    if not ok then return nil, kind, msg end
   end
 end
 
 -- The response head up to and including its blank line.
 local function read_head(st)
-  local from = 1
+  local from = st.pos
   while true do
     local _, e = st.buf:find("\r?\n\r?\n", from)
     if e then
-      local head = st.buf:sub(1, e)
-      st.buf = st.buf:sub(e + 1)
+      local head = st.buf:sub(st.pos, e)
+      st.pos = e + 1
       return head
     end
-    if #st.buf > MAX_HEAD then return nil, "network", "the response head is too large" end
-    from = max(1, #st.buf - 3)
-    local data, kind, msg = fill(st)
-    if not data then return nil, kind, msg end
-    st.head_bytes = st.head_bytes + #data
-    st.buf = st.buf .. data
+    local unread = #st.buf - st.pos + 1
+    if unread > MAX_HEAD then return nil, "network", "the response head is too large" end
+    local ok, kind, msg = more(st)
+    if not ok then return nil, kind, msg end
+    from = max(1, unread - 3) -- a blank line may straddle the old end
   end
 end
 
@@ -378,9 +397,9 @@ end
 
 local function read_to_close(st)
   st.stage = "close"
-  if st.buf ~= "" then
-    local data = st.buf
-    st.buf = ""
+  if st.pos <= #st.buf then
+    local data = st.buf:sub(st.pos)
+    st.buf, st.pos = "", 1
     local ok, kind, msg = deliver(st, data)
     if not ok then return nil, kind, msg end
   end
@@ -523,7 +542,7 @@ function Transport:send(req)
     deadline = total > 0 and started + total or nil,
     stall_limit = (req.stall_limit or 0) > 0 and req.stall_limit or nil,
     stall_time = (req.stall_time or 0) > 0 and req.stall_time or nil,
-    win_start = started, win_bytes = 0, received = 0, encoded = 0, head_bytes = 0,
+    win_start = started, win_bytes = 0, received = 0, encoded = 0, got = 0, pos = 1,
     len = 0, nparts = 0, parts = {},
     max_size = req.max_size or 0, sink = req.sink, sink_type = req.sink_type,
     progress = req.progress,
@@ -601,7 +620,7 @@ function Transport:send(req)
       return nil, "io", "closing the sink file failed: " .. tostring(cerr), true
     end
   end
-  if keep and st.buf == "" then
+  if keep and st.pos > #st.buf then
     st.sock:setkeepalive()
   else
     st.sock:close()
