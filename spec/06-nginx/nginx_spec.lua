@@ -58,6 +58,19 @@ describe("inside nginx", function()
     assert.equal("ngx", r.transport)
   end)
 
+  it("reads the framings the emulator never sends, and refuses broken ones", function()
+    local r = host:json("/t/framing")
+    assert.equal("until close", r.http10.v)
+    assert.equal("1xx", r.interim.v)
+    assert.equal("bare", r.bare_lf.v)
+    assert.equal("chunks", r.trailers.v)
+    assert.same({ kind = "network", cause = "Illegal or missing hexadecimal sequence in chunked-encoding" },
+      r.bad_chunk)
+    assert.same({ kind = "network", cause = "the Content-Length header is malformed" }, r.bad_length)
+    assert.same({ kind = "network", cause = "the server sent a malformed response head" }, r.bad_status)
+    assert.same({ kind = "network", cause = "Empty reply from server" }, r.empty)
+  end)
+
   describe("phases", function()
     local function outcome(phase)
       return host:json("/t/phase_result?phase=" .. phase).outcome

@@ -357,7 +357,8 @@ local function read_chunked(st)
   while true do
     local line, kind, msg = read_line(st)
     if not line then return nil, kind, msg end
-    local size = tonumber(line:match("^%s*(%x+)%s*[;]?"), 16)
+    local hex = line:match("^%s*(%x+)%s*;?")
+    local size = hex and #hex <= 15 and tonumber(hex, 16)
     if not size then return nil, "network", "Illegal or missing hexadecimal sequence in chunked-encoding" end
     if size == 0 then
       repeat
