@@ -41,6 +41,7 @@ typedef struct kupe_client {
   long timeout_ms, connect_timeout_ms, stall_limit, stall_time;
   curl_off_t max_size;
   int nobody;                    /* the last request was a HEAD */
+  long fresh;                    /* CURLOPT_FRESH_CONNECT as last set */
   char errbuf[CURL_ERROR_SIZE];
   /* For render.c: the User-Agent (NULL when none was given), and the pool
    * fingerprint of the credential (empty until the first render). */

@@ -237,8 +237,20 @@ static CURLcode set_method(kupe_client *c, const char *m, const req_opts *o,
   CURLcode rc = CURLE_OK;
   int is_get = strcmp(m, "GET") == 0, is_head = strcmp(m, "HEAD") == 0;
   int is_post = strcmp(m, "POST") == 0;
+  int is_patch = strcmp(m, "PATCH") == 0;
   int wants_body = o->body != NULL || is_post || strcmp(m, "PUT") == 0 ||
-                   strcmp(m, "PATCH") == 0;
+                   is_patch;
+  /* libcurl silently re-sends a request whose reused connection dies
+   * before any answer (it assumes the server closed an idle connection).
+   * If the server had read it, a POST would run twice: a call placed
+   * twice rings a person twice. A non-idempotent request therefore always
+   * goes on a fresh connection, where libcurl never repeats it; the
+   * connection is kept for the requests after it. */
+  long fresh = (is_post || is_patch) ? 1L : 0L;
+  if (c->fresh != fresh) {
+    TRY(curl_easy_setopt(c->easy, CURLOPT_FRESH_CONNECT, fresh));
+    c->fresh = fresh;
+  }
   if (c->nobody && !is_head) {
     TRY(curl_easy_setopt(c->easy, CURLOPT_NOBODY, 0L));
     c->nobody = 0;
