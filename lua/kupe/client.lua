@@ -420,7 +420,9 @@ function Client:request(method, path, opts)
   if err then
     if final_path then os.remove(sink) end
     err.elapsed = now() - started
-    err.hint = err.hint or hint_for(self, err)
+    -- A transport may know a fix of its own (nginx.conf directives).
+    local t = self._t
+    err.hint = err.hint or (t.hint and t:hint(err)) or hint_for(self, err)
     return nil, err
   end
 
@@ -475,6 +477,18 @@ end
 -- scope); an empty list with a message for callers who see no one else.
 function Client:users()
   return self:request("GET", "/api/v1/me/users")
+end
+
+--- Sleeps through the transport: ngx.sleep inside nginx (the worker keeps
+-- serving), a plain sleep elsewhere. For polling helpers such as
+-- batches:wait.
+function Client:sleep(seconds)
+  self._t:sleep(seconds)
+end
+
+--- Monotonic seconds, from the transport's clock.
+function Client:now()
+  return self._t:now()
 end
 
 --- Releases the connection and wipes the credential. Idempotent; the

@@ -47,14 +47,16 @@ end
 --- Fills a path template ("/api/v1/agents/{agent_id}") with escaped
 -- values; raises naming the parameter when one is missing, empty, too
 -- long, not text (control characters, invalid UTF-8) or a number that is
--- not a non-negative integer. fname names the calling method in the message.
+-- not a non-negative integer. fname names the calling method in the
+-- message; the error points at the line that called that method (so call
+-- it from the public method itself).
 function M.path(template, fname, ...)
   local args, i = { ... }, 0
   return (template:gsub("{([%w_]+)}", function(name)
     i = i + 1
     local v, why = id_text(args[i])
     if not v then
-      error(("bad argument #%d to '%s' (%s must be %s)"):format(i, fname, name, why), 4)
+      error(("bad argument #%d to '%s' (%s must be %s)"):format(i, fname, name, why), 5)
     end
     return escape(v)
   end))
