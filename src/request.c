@@ -91,19 +91,21 @@ static int valid_method(const char *m, size_t n) {
   return 1;
 }
 
-/* An absolute http(s) URL: libcurl would otherwise guess a scheme for
- * "x" or "1.5" and look the name up or connect to 1.0.0.5. */
 static int valid_url(const char *u, size_t n) {
   size_t i;
-  if (!(n > 7 && strncasecmp(u, "http://", 7) == 0) &&
-      !(n > 8 && strncasecmp(u, "https://", 8) == 0))
-    return 0;
   for (i = 0; i < n; i++) {
     unsigned char ch = (unsigned char)u[i];
     if (ch <= ' ' || ch == 0x7f)
       return 0; /* controls and blanks: nothing may be smuggled */
   }
-  return 1;
+  return n > 0;
+}
+
+/* An absolute http(s) URL: libcurl would otherwise guess a scheme for
+ * "x" or "1.5" and look the name up, or connect to 1.0.0.5. */
+static int has_http_scheme(const char *u, size_t n) {
+  return (n > 7 && strncasecmp(u, "http://", 7) == 0) ||
+         (n > 8 && strncasecmp(u, "https://", 8) == 0);
 }
 
 /* Header names the client manages itself. */
@@ -336,8 +338,7 @@ int kupe_request(lua_State *L) {
   if (!valid_method(method, mlen))
     return luaL_argerror(L, 2, "an upper-case HTTP method");
   if (!valid_url(url, ulen) || strlen(url) != ulen)
-    return luaL_argerror(L, 3, "an http(s) URL without blanks or control "
-                            "characters");
+    return luaL_argerror(L, 3, "a URL without blanks or control characters");
   memset(&o, 0, sizeof(o));
   if (!lua_isnoneornil(L, 4)) {
     luaL_checktype(L, 4, LUA_TTABLE);
@@ -380,6 +381,10 @@ int kupe_request(lua_State *L) {
   if ((o.stall_limit > 0) != (o.stall_time > 0))
     return luaL_error(L, "request: 'stall_limit' and 'stall_time' go "
                       "together");
+
+  if (!has_http_scheme(url, ulen))
+    return kupe_error_push(L, "invalid_url", "the URL must start with "
+                           "http:// or https://", 0);
 
   /* Everything that can raise has run; from here on, free before return. */
   auth = c->secret_header != NULL && kupe_client_same_origin(c, url);
