@@ -81,15 +81,21 @@ local function with_sentinels(v, seen)
 end
 
 -- cjson copies bytes of 0x80 and above as they are: JSON text must be
--- UTF-8 (RFC 8259), so anything else is refused, not sent.
+-- UTF-8 (RFC 8259), so anything else is refused, not sent. So is a NUL
+-- character (cjson writes \u0000; text columns refuse it, and in a name
+-- or a number it is only ever a mistake). A \u0000 preceded by an odd
+-- number of backslashes is one; by an even number, the text "\u0000".
 local function checked(s, err)
   if s == nil then return nil, err end
   if not utf8_valid(s) then return nil, "a string is not valid UTF-8" end
+  for slashes in s:gmatch("(\\+)u0000") do
+    if #slashes % 2 == 1 then return nil, "a string contains a NUL character" end
+  end
   return s
 end
 
 --- Encodes a value; returns the text, or nil and cjson's message (or
--- "a string is not valid UTF-8").
+-- why a string cannot be sent: not valid UTF-8, or a NUL character).
 function M.encode(v)
   if native or type(v) ~= "table" or not has_empty_array(v, 0) then
     return checked(jencode(v))
