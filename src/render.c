@@ -40,19 +40,7 @@
 #include <strings.h>
 
 #include "kupe.h"
-
-/* A URL split into pointers into the caller's string (nothing owned). */
-typedef struct url_parts {
-  int tls;
-  const char *host;   /* with IPv6 brackets */
-  size_t host_len;
-  long port;
-  int default_port;   /* port is the scheme's: Host leaves it out */
-  const char *path;   /* from the first '/' (or empty) to '?' or '#' */
-  size_t path_len;
-  const char *query;  /* after '?' up to '#', or NULL */
-  size_t query_len;
-} url_parts;
+#include "urlparse.h"
 
 /* Counts (p == NULL) or writes bytes. */
 typedef struct writer {
@@ -67,88 +55,6 @@ static void emit(writer *w, const char *s, size_t len) {
 }
 
 static void emits(writer *w, const char *s) { emit(w, s, strlen(s)); }
-
-/* Splits an absolute http(s) URL; returns NULL or what is wrong. The URL
- * has already been checked to hold no blanks or control characters. */
-static const char *split_url(const char *url, url_parts *u) {
-  const char *a, *end, *colon, *p;
-  long port = 0;
-  memset(u, 0, sizeof(*u));
-  if (strncasecmp(url, "https://", 8) == 0)
-    u->tls = 1, a = url + 8;
-  else if (strncasecmp(url, "http://", 7) == 0)
-    a = url + 7;
-  else
-    return "only http and https URLs are supported";
-  end = a + strcspn(a, "/?#");
-  if (memchr(a, '@', (size_t)(end - a)) != NULL)
-    return "a URL with user information is refused";
-  if (*a == '[') { /* IPv6 literal */
-    const char *close = memchr(a, ']', (size_t)(end - a));
-    if (close == NULL)
-      return "unterminated IPv6 address";
-    colon = close + 1 < end ? close + 1 : NULL;
-    if (colon != NULL && *colon != ':')
-      return "bad characters after an IPv6 address";
-    u->host_len = (size_t)(close + 1 - a);
-  } else {
-    colon = memchr(a, ':', (size_t)(end - a));
-    u->host_len = (size_t)((colon != NULL ? colon : end) - a);
-  }
-  u->host = a;
-  if (u->host_len == 0 || (*a == '[' && u->host_len < 3))
-    return "the URL has no host";
-  if (colon != NULL && colon + 1 < end) {
-    for (p = colon + 1; p < end; p++) {
-      if (*p < '0' || *p > '9')
-        return "the port is not a number";
-      port = port * 10 + (*p - '0');
-      if (port > 65535)
-        return "the port is out of range";
-    }
-    if (port == 0)
-      return "the port is out of range";
-  }
-  u->default_port = port == 0 || port == (u->tls ? 443 : 80);
-  u->port = port != 0 ? port : (u->tls ? 443 : 80);
-  u->path = end;
-  u->path_len = strcspn(end, "?#");
-  if (end[u->path_len] == '?') {
-    u->query = end + u->path_len + 1;
-    u->query_len = strcspn(u->query, "#");
-  }
-  return NULL;
-}
-
-/* RFC 3986 5.2.4 remove_dot_segments, in place (the result is never
- * longer); returns the new length. s starts with '/'. */
-static size_t remove_dots(char *s, size_t n) {
-  size_t in = 0, out = 0;
-  while (in < n) {
-    size_t seg = in + 1, e;
-    while (seg < n && s[seg] != '/')
-      seg++;
-    e = seg - in; /* "/x" segment length including its slash */
-    if (e == 2 && s[in + 1] == '.') {
-      in = seg; /* "/." */
-      if (in == n)
-        s[out++] = '/';
-    } else if (e == 3 && s[in + 1] == '.' && s[in + 2] == '.') {
-      in = seg; /* "/..": drop the last output segment */
-      while (out > 0 && s[out - 1] != '/')
-        out--;
-      if (out > 0)
-        out--;
-      if (in == n)
-        s[out++] = '/';
-    } else {
-      memmove(s + out, s + in, e);
-      out += e;
-      in = seg;
-    }
-  }
-  return out == 0 ? (s[0] = '/', 1) : out;
-}
 
 /* 1 when the caller's headers (table at idx, or 0) name this header. */
 static int caller_has(lua_State *L, int idx, const char *name) {
@@ -176,7 +82,7 @@ typedef struct head_opts {
 } head_opts;
 
 static void render(lua_State *L, writer *w, kupe_client *c,
-                   const char *method, size_t mlen, const url_parts *u,
+                   const char *method, size_t mlen, const kupe_url_parts *u,
                    const head_opts *o) {
   char num[32];
   size_t path_at;
@@ -188,7 +94,7 @@ static void render(lua_State *L, writer *w, kupe_client *c,
   else
     emit(w, u->path, u->path_len);
   if (w->p != NULL && u->path_len > 0)
-    w->n = path_at + remove_dots(w->p + path_at, w->n - path_at);
+    w->n = path_at + kupe_url_remove_dots(w->p + path_at, w->n - path_at);
   if (u->query != NULL) {
     emit(w, "?", 1);
     emit(w, u->query, u->query_len);
@@ -287,7 +193,7 @@ int kupe_render_head(lua_State *L) {
   const char *method = luaL_checklstring(L, 2, &mlen);
   const char *url = luaL_checklstring(L, 3, &ulen);
   const char *why, *ct;
-  url_parts u;
+  kupe_url_parts u;
   head_opts o;
   writer w;
   luaL_Buffer pool;
@@ -330,7 +236,7 @@ int kupe_render_head(lua_State *L) {
            (mlen == 5 && memcmp(method, "PATCH", 5) == 0))
     o.has_body = 1;
 
-  if ((why = split_url(url, &u)) != NULL)
+  if ((why = kupe_url_split(url, &u)) != NULL)
     return kupe_error_push(L, "invalid_url", why, 0);
   o.auth = c->secret_header != NULL && kupe_client_same_origin(c, url);
   if (o.auth && fingerprint(c) != 0)
