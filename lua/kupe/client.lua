@@ -51,7 +51,7 @@ local REQUEST_OPTIONS = {
 MT.__index = function(self, key)
   local method = Client[key]
   if method ~= nil then return method end
-  if type(key) == "string" and key:match("^[%l_]+$") and rawget(self, "_t") then
+  if type(key) == "string" and key:match("^%l[%l_]*$") and rawget(self, "_t") then
     local name = "kupe.resources." .. key
     if package.loaded[name] or package.searchpath(name, package.path) then
       local group = require(name).new(self)
@@ -504,8 +504,9 @@ function M.new(cfg)
     _backoff_base = cfg.backoff_base, _backoff_max = cfg.backoff_max,
     _max_retry_after = cfg.max_retry_after,
     _stall_limit = cfg.stall_limit, _stall_time = cfg.stall_time,
-    _on_request = cfg.on_request, _on_response = cfg.on_response,
-    _logger = cfg.logger,
+    -- false, not nil: a missing field would go through MT.__index
+    _on_request = cfg.on_request or false, _on_response = cfg.on_response or false,
+    _logger = cfg.logger or false, _closed = false,
     transport = transport.name,
   }, MT)
   return self
