@@ -32,6 +32,13 @@ local now, encode_query, parse_head = core.now, core.encode_query, core.parse_he
 local json_decode, json_encode = json.decode, json.encode
 local type, pairs, tostring, setmetatable, rawget = type, pairs, tostring, setmetatable, rawget
 local random, min, floor = math.random, math.min, math.floor
+local byte, find, sub = string.byte, string.find, string.sub
+
+local SLASH = byte("/")
+-- Methods accepted without a pattern match; any other upper-case word is
+-- accepted too, after the match.
+local KNOWN_METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true,
+  HEAD = true, OPTIONS = true }
 
 local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
 local REDIRECT = { [301] = true, [302] = true, [303] = true, [307] = true, [308] = true }
@@ -285,10 +292,11 @@ end
 -- @raise on a caller mistake (bad method, unknown option, bad header)
 function Client:request(method, path, opts)
   if self._closed then error("attempt to use a closed kupe client", 2) end
-  if type(method) ~= "string" or not method:match("^%u+$") then
+  if type(method) ~= "string" or not (KNOWN_METHODS[method] or method:match("^%u+$")) then
     error("bad argument #1 to 'request' (upper-case HTTP method expected)", 2)
   end
-  if type(path) ~= "string" or not (path:sub(1, 1) == "/" or path:find("^[Hh][Tt][Tt][Pp][Ss]?://")) then
+  local relative = type(path) == "string" and byte(path, 1) == SLASH
+  if not (relative or type(path) == "string" and path:find("^[Hh][Tt][Tt][Pp][Ss]?://")) then
     error("bad argument #2 to 'request' (path starting with '/' expected)", 2)
   end
   if opts == nil then
@@ -299,11 +307,11 @@ function Client:request(method, path, opts)
     check_options(opts)
   end
 
-  local url = path:sub(1, 1) == "/" and (self._base .. path) or path
+  local url = relative and (self._base .. path) or path
   local query = opts.query
   if query then
     local q = encode_query(query)
-    if q ~= "" then url = url .. (url:find("?", 1, true) and "&" or "?") .. q end
+    if q ~= "" then url = url .. (find(url, "?", 1, true) and "&" or "?") .. q end
   end
   local body, content_type = opts.body, opts.content_type
   if opts.json ~= nil then
@@ -325,18 +333,34 @@ function Client:request(method, path, opts)
       return user_sink(chunk)
     end
   end
-  local streaming = sink ~= nil
+  -- The fields every request has, then the others only when present: the
+  -- table is built at its final size in the usual case.
   local req = {
-    method = method, url = url, body = body, content_type = content_type,
-    headers = opts.headers, form = opts.form, sink = sink, sink_type = opts.sink_type,
-    progress = opts.on_progress,
-    timeout = opts.timeout or (streaming and 0 or self._timeout),
+    method = method, url = url,
+    timeout = opts.timeout or (sink and 0 or self._timeout),
     connect_timeout = opts.connect_timeout or self._connect_timeout,
-    stall_limit = opts.stall_limit or (streaming and self._stall_limit or nil),
-    stall_time = opts.stall_time or (streaming and self._stall_time or nil),
     max_size = opts.max_size or self._max_size,
   }
-  local qpath = path:match("^[^?#]*")
+  if body ~= nil then req.body = body end
+  if content_type ~= nil then req.content_type = content_type end
+  if opts.headers ~= nil then req.headers = opts.headers end
+  if opts.form ~= nil then req.form = opts.form end
+  if sink then
+    req.sink, req.sink_type, req.progress = sink, opts.sink_type, opts.on_progress
+    req.stall_limit = opts.stall_limit or self._stall_limit
+    req.stall_time = opts.stall_time or self._stall_time
+  else
+    if opts.on_progress ~= nil then req.progress = opts.on_progress end
+    if opts.sink_type ~= nil then req.sink_type = opts.sink_type end
+    if opts.stall_limit ~= nil then req.stall_limit = opts.stall_limit end
+    if opts.stall_time ~= nil then req.stall_time = opts.stall_time end
+  end
+  -- The path without query or fragment (what errors and hooks name).
+  local qpath = path
+  local cut = find(path, "?", 1, true)
+  local hash = find(path, "#", 1, true)
+  if hash and (not cut or hash < cut) then cut = hash end
+  if cut then qpath = sub(path, 1, cut - 1) end
   local max_retries = opts.retries or self._max_retries
   local on_request, on_response, logger = self._on_request, self._on_response, self._logger
   local started = now()
@@ -409,7 +433,7 @@ function Client:request(method, path, opts)
   if final_path then os.remove(sink) end -- an answer the sink did not take
   if opts.raw then return rbody, resp end
   if rbody == "" then return true, resp end
-  if not (ctype and (ctype:find("^application/json") or ctype:find("%+json"))) then
+  if not (ctype and (find(ctype, "application/json", 1, true) == 1 or find(ctype, "+json", 1, true))) then
     return nil, errors.new { kind = "decode", status = resp.status, method = method,
       path = qpath, attempts = attempt, body = rbody, headers = resp.headers,
       message = ("expected a JSON answer, got %s (%d bytes)"):format(ctype or "no content type", #rbody),
