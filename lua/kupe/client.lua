@@ -307,11 +307,19 @@ function Client:request(method, path, opts)
     check_options(opts)
   end
 
-  local url = relative and (self._base .. path) or path
-  local query = opts.query
+  -- The URL in one concatenation: base (for a path), path, query.
+  local base = relative and self._base or ""
+  local query, q = opts.query, nil
   if query then
-    local q = encode_query(query)
-    if q ~= "" then url = url .. (find(url, "?", 1, true) and "&" or "?") .. q end
+    q = encode_query(query)
+    if q == "" then q = nil end
+  end
+  local url
+  if q then
+    local sep = (find(base, "?", 1, true) or find(path, "?", 1, true)) and "&" or "?"
+    url = base .. path .. sep .. q
+  else
+    url = relative and (base .. path) or path
   end
   local body, content_type = opts.body, opts.content_type
   if opts.json ~= nil then
@@ -373,7 +381,8 @@ function Client:request(method, path, opts)
     if on_request then
       on_request { method = method, path = qpath, url = url, attempt = attempt }
     end
-    local t0 = now()
+    -- the first attempt starts when the request does, unless a hook ran
+    local t0 = (attempt == 1 and not on_request) and started or now()
     local kind, msg, sent
     resp, kind, msg, sent = exchange(self, req)
     local elapsed = now() - t0
