@@ -69,6 +69,8 @@ static int append_scalar(kupe_buffer *b, lua_State *L, int idx) {
   }
 }
 
+#define SMALL_QUERY 8
+
 typedef struct qkey {
   const char *s;
   size_t n;
@@ -94,7 +96,7 @@ static int append_pair(kupe_buffer *b, const qkey *k, lua_State *L, int v) {
  * key; kupe.null values are left out). */
 int kupe_encode_query(lua_State *L) {
   size_t nkeys = 0, i, j, len;
-  qkey *keys;
+  qkey small[SMALL_QUERY], *keys;
   kupe_buffer b;
   int failed = 0;
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -135,8 +137,10 @@ int kupe_encode_query(lua_State *L) {
     lua_pushliteral(L, "");
     return 1;
   }
-  /* The key array is a userdata: the collector owns it, whatever happens. */
-  keys = lua_newuserdatauv(L, nkeys * sizeof(qkey), 0); /* t, keys */
+  /* A few keys fit on the C stack; more go in a userdata, which the
+   * collector owns whatever happens. */
+  keys = nkeys <= SMALL_QUERY ? small
+                              : lua_newuserdatauv(L, nkeys * sizeof(qkey), 0);
   i = 0;
   lua_pushnil(L);
   while (lua_next(L, 1) != 0) {
