@@ -613,7 +613,15 @@ if opt.record and not opt.smoke then
   local block = "<!-- bench:begin (written by ./run.sh bench --record) -->\n"
     .. table.concat(out, "\n") .. "\n<!-- bench:end -->"
   local new, n = old:gsub("<!%-%- bench:begin.-<!%-%- bench:end %-%->", function() return block end, 1)
-  if n == 0 then new = old .. (old == "" and "" or "\n") .. block .. "\n" end
+  if n == 0 then
+    -- no block yet: above the "Inside nginx" section, else at the end
+    local at = old:find("\n## Inside nginx", 1, true)
+    if at then
+      new = old:sub(1, at) .. block .. "\n" .. old:sub(at)
+    else
+      new = old .. (old == "" and "" or "\n") .. block .. "\n"
+    end
+  end
   f = assert(io.open(file, "w"))
   f:write(new)
   f:close()
