@@ -32,7 +32,8 @@ totals() {
 
 cmd_deps() { tools/deps.sh "$@"; }
 cmd_build() { cmd_deps; build "$@"; }
-cmd_lint() { luacheck --no-color -q lua spec bin examples bench tools 2>/dev/null || luacheck --no-color lua spec; }
+lint_dirs() { local d; for d in lua spec bin examples bench tools; do [ -d "$d" ] && echo "$d"; done; }
+cmd_lint() { luacheck --no-color $(lint_dirs); }
 
 cmd_demo() {
   cmd_deps
@@ -46,8 +47,8 @@ cmd_test() {
   build lua5.4 luajit
   local log; log=$(mktemp)
   local rc=0
-  luacheck --no-color -q lua spec examples bench tools >/dev/null || {
-    luacheck --no-color lua spec examples bench tools | tail -20; rc=1; }
+  luacheck --no-color -q $(lint_dirs) >/dev/null || {
+    luacheck --no-color $(lint_dirs) | tail -20; rc=1; }
   tools/test-suite "$@" 2>&1 | tee "$log" || rc=1
   echo
   totals "$log"

@@ -55,6 +55,9 @@ static void client_release(kupe_client *c) {
   }
   free(c->origin);
   c->origin = NULL;
+  free(c->user_agent);
+  c->user_agent = NULL;
+  kupe_wipe(c->fingerprint, sizeof(c->fingerprint));
   kupe_buffer_free(&c->body);
   kupe_buffer_free(&c->head);
 }
@@ -206,6 +209,8 @@ int kupe_client_open(lua_State *L) {
   if (bearer != NULL &&
       make_secret(c, "Authorization: Bearer ", bearer, bearer_len) != 0)
     goto oom;
+  if (ua != NULL && (c->user_agent = strdup(ua)) == NULL)
+    goto oom;
   if (build_list(&c->plain, NULL, 0) != 0 ||
       build_list(&c->plain_json, NULL, 1) != 0)
     goto oom;
@@ -280,6 +285,7 @@ static int client_tostring(lua_State *L) {
 
 static const luaL_Reg client_methods[] = {
   {"request", kupe_request},
+  {"render_head", kupe_render_head},
   {"close", client_close},
   {"is_closed", client_is_closed},
   {NULL, NULL}

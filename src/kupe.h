@@ -41,7 +41,12 @@ typedef struct kupe_client {
   long timeout_ms, connect_timeout_ms, stall_limit, stall_time;
   curl_off_t max_size;
   int nobody;                    /* the last request was a HEAD */
+  long fresh;                    /* CURLOPT_FRESH_CONNECT as last set */
   char errbuf[CURL_ERROR_SIZE];
+  /* For render.c: the User-Agent (NULL when none was given), and the pool
+   * fingerprint of the credential (empty until the first render). */
+  char *user_agent;
+  char fingerprint[33];
 } kupe_client;
 
 /* client.c */
@@ -53,6 +58,14 @@ int kupe_client_same_origin(const kupe_client *c, const char *url);
 
 /* request.c */
 int kupe_request(lua_State *L);
+/* The validation conn:request applies, shared with render.c; the header
+ * check raises for a bad caller header. */
+int kupe_request_valid_method(const char *m, size_t n);
+int kupe_request_valid_url(const char *u, size_t n);
+void kupe_request_check_headers(lua_State *L, int idx);
+
+/* render.c: conn:render_head(method, url, opts) */
+int kupe_render_head(lua_State *L);
 
 /* transfer.c: the per-request state libcurl's callbacks see. */
 typedef struct kupe_transfer {

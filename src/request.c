@@ -290,8 +290,20 @@ static CURLcode set_method(kupe_client *c, const char *m, const req_opts *o,
   CURLcode rc = CURLE_OK;
   int is_get = strcmp(m, "GET") == 0, is_head = strcmp(m, "HEAD") == 0;
   int is_post = strcmp(m, "POST") == 0;
+  int is_patch = strcmp(m, "PATCH") == 0;
   int wants_body = o->body != NULL || is_post || strcmp(m, "PUT") == 0 ||
-                   strcmp(m, "PATCH") == 0;
+                   is_patch;
+  /* libcurl silently re-sends a request whose reused connection dies
+   * before any answer (it assumes the server closed an idle connection).
+   * If the server had read it, a POST would run twice: a call placed
+   * twice rings a person twice. A non-idempotent request therefore always
+   * goes on a fresh connection, where libcurl never repeats it; the
+   * connection is kept for the requests after it. */
+  long fresh = (is_post || is_patch) ? 1L : 0L;
+  if (c->fresh != fresh) {
+    TRY(curl_easy_setopt(c->easy, CURLOPT_FRESH_CONNECT, fresh));
+    c->fresh = fresh;
+  }
   if (c->nobody && !is_head) {
     TRY(curl_easy_setopt(c->easy, CURLOPT_NOBODY, 0L));
     c->nobody = 0;
@@ -488,7 +500,7 @@ int kupe_request(lua_State *L) {
       lua_pushstring(L, ct);
     else
       lua_pushnil(L);
-    lua_pushnumber(L, (lua_Number)t.received);
+    lua_pushinteger(L, (lua_Integer)t.received);
     nret = 5;
   }
   finish(c, &t, mime, temp, auth);
@@ -497,4 +509,18 @@ int kupe_request(lua_State *L) {
 setopt_failed:
   finish(c, &t, mime, temp, auth);
   return kupe_error_push(L, "internal", curl_easy_strerror(rc), 0);
+}
+
+/* The checks above, for render.c: a head it renders must meet the same
+ * rules as a request libcurl sends. */
+int kupe_request_valid_method(const char *m, size_t n) {
+  return valid_method(m, n);
+}
+
+int kupe_request_valid_url(const char *u, size_t n) {
+  return valid_url(u, n) && strlen(u) == n;
+}
+
+void kupe_request_check_headers(lua_State *L, int idx) {
+  check_headers(L, idx);
 }

@@ -110,9 +110,9 @@ static int report_progress(kupe_transfer *t) {
     return -1;
   curl_easy_getinfo(t->c->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &total);
   lua_pushvalue(L, t->progress_idx);
-  lua_pushnumber(L, (lua_Number)t->received);
+  lua_pushinteger(L, (lua_Integer)t->received);
   if (total >= 0)
-    lua_pushnumber(L, (lua_Number)total);
+    lua_pushinteger(L, (lua_Integer)total);
   else
     lua_pushnil(L);
   return call_lua(t, 2);

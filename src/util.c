@@ -40,7 +40,7 @@ int kupe_getdate(lua_State *L) {
   if (t == (time_t)-1)
     lua_pushnil(L);
   else
-    lua_pushnumber(L, (lua_Number)t);
+    lua_pushinteger(L, (lua_Integer)t);
   return 1;
 }
 

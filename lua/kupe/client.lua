@@ -419,7 +419,9 @@ function Client:request(method, path, opts)
   if err then
     if final_path then os.remove(sink) end
     err.elapsed = now() - started
-    err.hint = err.hint or hint_for(self, err)
+    -- A transport may know a fix of its own (nginx.conf directives).
+    local t = self._t
+    err.hint = err.hint or (t.hint and t:hint(err)) or hint_for(self, err)
     return nil, err
   end
 

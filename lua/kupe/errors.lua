@@ -2,7 +2,7 @@
 --
 -- Fields: `kind` ("http", "timeout", "network", "resolve", "tls", "decode",
 -- "too_large", "redirect", "aborted", "io", "call_failed", "no_progress",
--- "internal"), `status`, `detail` (FastAPI's `detail`, a string or a list of
+-- "not_started", "internal"), `status`, `detail` (FastAPI's `detail`, a string or a list of
 -- `{loc, msg, type}`), `message` (the readable detail), `cause` (libcurl's or
 -- the transport's text), `method`, `path`, `retryable`, `attempts`,
 -- `headers`, `body`, `data` (the decoded JSON body), `retry_after`, `hint`.

@@ -53,20 +53,41 @@ local function lua_version()
   return rawget(_G, "jit") and jit.version or _VERSION
 end
 
--- Which transport: "curl" (libcurl, blocking) or "ngx" (cosockets, inside
--- nginx request and timer phases), or an object implementing the seam.
+-- nginx with lua-nginx-module (OpenResty): cosockets exist.
+local function in_nginx()
+  local ngx = rawget(_G, "ngx")
+  return type(ngx) == "table" and type(ngx.get_phase) == "function"
+    and type(ngx.socket) == "table"
+end
+
+-- Which transport: "curl" (libcurl, blocking) or "ngx" (cosockets: never
+-- blocks the nginx worker), or an object implementing the seam. Inside
+-- nginx the default is "ngx", whatever the phase the client is made in
+-- (init_by_lua, module level): the phase is checked by each call.
 local function transport_factory(choice)
   if type(choice) == "table" then
-    return function() return choice end
+    return function() return choice end, "custom"
   end
   if choice == nil then
-    local ngx = rawget(_G, "ngx")
-    choice = (ngx and ngx.get_phase) and "ngx" or "curl"
+    choice = in_nginx() and "ngx" or "curl"
   end
   if choice ~= "curl" and choice ~= "ngx" then
     error("kupe.new: option 'transport' must be \"curl\", \"ngx\" or a transport object", 3)
   end
-  return require("kupe.transport." .. choice).new
+  if choice == "ngx" and not in_nginx() then
+    error("kupe.new: transport \"ngx\" needs nginx with the Lua module (OpenResty); "
+      .. "elsewhere use the default, \"curl\"", 3)
+  end
+  return require("kupe.transport." .. choice).new, choice
+end
+
+-- "libcurl/7.88.1", or inside nginx "ngx_lua/0.10.23".
+local function http_product(choice)
+  if choice == "ngx" then
+    local v, floor = rawget(_G, "ngx").config.ngx_lua_version, math.floor
+    return ("ngx_lua/%d.%d.%d"):format(floor(v / 1000000), floor(v / 1000) % 1000, v % 1000)
+  end
+  return "libcurl/" .. core.curl_version
 end
 
 --- Creates a client.
@@ -119,10 +140,11 @@ function kupe.new(opts)
   if cfg.logger == nil and os.getenv("KUPE_LOG") == "debug" then
     cfg.logger = function(line) io.stderr:write(line, "\n") end
   end
-  local product = ("kupe-lua/%s libcurl/%s %s"):format(core.version, core.curl_version,
+  local factory, choice = transport_factory(cfg.transport)
+  local product = ("kupe-lua/%s %s %s"):format(core.version, http_product(choice),
     (lua_version():gsub(" ", "/")))
   cfg.user_agent = cfg.user_agent and (cfg.user_agent .. " " .. product) or product
-  cfg.transport_factory = transport_factory(cfg.transport)
+  cfg.transport_factory = factory
   local c = client.new(cfg) -- not a tail call: error levels count this frame
   return c
 end

@@ -24,7 +24,8 @@ local escape = core.escape
 
 --- Fills a path template ("/api/v1/agents/{agent_id}") with escaped
 -- values; raises naming the parameter when one is missing or empty.
--- fname names the calling method in the message.
+-- fname names the calling method in the message; the error points at the
+-- line that called that method (so call it from the public method itself).
 function M.path(template, fname, ...)
   local args, i = { ... }, 0
   return (template:gsub("{([%w_]+)}", function(name)
@@ -35,7 +36,7 @@ function M.path(template, fname, ...)
       v = ("%d"):format(v)
     elseif t ~= "string" or v == "" then
       error(("bad argument #%d to '%s' (%s must be a non-empty string, got %s)")
-        :format(i, fname, name, t == "string" and "an empty string" or t), 4)
+        :format(i, fname, name, t == "string" and "an empty string" or t), 5)
     end
     return escape(v)
   end))

@@ -79,8 +79,8 @@ describe("auth", function()
     local status, body = emu.request_json("POST", "/api/v1/billing/usage/export")
     assert.equal(403, status)
     assert.equal("string", type(body.detail))
-    -- a read passes the rule (and this emulator has no billing routes yet)
-    assert.equal(404, (emu.request("GET", "/api/v1/billing/credit-balance")))
+    -- a read passes the rule
+    assert.equal(200, (emu.request("GET", "/api/v1/billing/credit-balance")))
   end)
 
   it("answers unknown routes 404 and wrong methods 405 in FastAPI's words", function()

@@ -125,6 +125,17 @@ describe("retries", function()
     assert(c:me(), "the client works normally afterwards")
   end)
 
+  it("does not repeat a POST sent on a reused connection that dropped", function()
+    local c = h.client()
+    assert(c:me()) -- the connection is now in the cache
+    emu.fault("POST /api/call/create_call", { drop = true }, 3)
+    local data, err = c:request("POST", "/api/call/create_call", { query = { phoneNumber = "+15550100" } })
+    assert.is_nil(data)
+    assert.equal("network", err.kind)
+    assert.equal(1, count("POST /api/call/create_call"))
+    assert(c:me(), "the client works normally afterwards")
+  end)
+
   it("retries a GET whose connection dropped", function()
     emu.fault("GET /api/v1/me", { drop = true }, 1)
     local c = h.client()

@@ -1,4 +1,5 @@
---- Spec helper for the Kupe emulator (Lua 5.1 to 5.4 and LuaJIT, LuaSocket).
+--- Spec helper for the Kupe emulator (Lua 5.1 to 5.4 and LuaJIT, LuaSocket;
+-- cosockets when it runs inside nginx).
 --
 --   local emu = require "spec.helpers.emulator"
 --   local e = emu.start()   -- {url=, tls_url=, ca=, other_url=, dir=}
@@ -103,11 +104,15 @@ local function make_guard(fn)
   return setmetatable({}, { __gc = fn })
 end
 
---- Start a separate emulator (not the shared one). Returns its info and a
--- stop function. Used by specs of the start/stop script itself.
+--- Start a separate emulator (not the shared one), in `dir` or in a new
+-- temporary folder (removed by stop; the user's kupe-emulator.last is left
+-- alone). Returns its info, a stop function and the script's output.
 function M.spawn(dir)
-  local cmd = shell_quote(M.script) .. " start --watch $PPID"
-  if dir then cmd = cmd .. " --dir " .. shell_quote(dir) end
+  local own = not dir
+  if own then
+    dir = M.sh("mktemp -d \"${TMPDIR:-/tmp}/kupe-emulator.XXXXXX\""):match("[^\n]+")
+  end
+  local cmd = shell_quote(M.script) .. " start --watch $PPID --dir " .. shell_quote(dir)
   local out, ok = M.sh(cmd .. " 2>&1")
   local url, env_path = out:match("^(http://[^\n]+)\n([^\n]+)")
   if not ok or not url then error("kupe-emulator start failed:\n" .. out, 2) end
@@ -118,6 +123,7 @@ function M.spawn(dir)
     if stopped then return end
     stopped = true
     M.sh(shell_quote(M.script) .. " stop --dir " .. shell_quote(info.dir) .. " 2>&1")
+    if own then M.sh("rm -rf " .. shell_quote(info.dir)) end
   end
   return info, stop, out
 end
@@ -252,9 +258,27 @@ local function build_request(method, base, path, opts)
   return table.concat(lines, "\r\n") .. "\r\n\r\n" .. (body or "")
 end
 
+-- Inside nginx (the nginx specs run cases in a host nginx), a cosocket:
+-- the same receive/send API as LuaSocket, and it does not block the worker.
+local function cosocket()
+  local ngx = rawget(_G, "ngx")
+  local phase = ngx and ngx.get_phase and ngx.get_phase()
+  if phase == "rewrite" or phase == "access" or phase == "content" or phase == "timer" then
+    return ngx.socket.tcp()
+  end
+  return nil
+end
+
 local function connect(base, timeout)
   local host, port = base:match("^http://([^:/]+):(%d+)")
   if not host then error("not a plain http URL: " .. tostring(base), 3) end
+  local co = cosocket()
+  if co then
+    co:settimeout((timeout or 10) * 1000)
+    local ok, err = co:connect(host, tonumber(port))
+    if not ok then return nil, err end
+    return co
+  end
   local sock = socket.tcp()
   sock:settimeout(timeout or 10)
   local ok, err = sock:connect(host, tonumber(port))

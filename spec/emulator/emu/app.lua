@@ -41,15 +41,6 @@ function M.init(cfg)
   collectgarbage("setpause", 150)     -- big data sets make much short-lived garbage
 end
 
-function M.router()
-  return router
-end
-
---- The emulator's URLs: {url=, tls_url=, other_url=}.
-function M.urls()
-  return urls
-end
-
 ------------------------------------------------------------------------
 -- Request parts
 
@@ -115,12 +106,13 @@ end
 ------------------------------------------------------------------------
 -- Dispatch: auth, routing, handler
 
-local function dispatch(ctx, route, miss, methods)
+-- `methods` is set when the path exists under other methods only (405).
+local function dispatch(ctx, route, methods)
   if (route and route.auth) or (not route and ctx.path:sub(1, 5) == "/api/") then
     auth.check(ctx)
   end
   if not route then
-    if miss == "method" then
+    if methods then
       local allow = {}
       for m in pairs(methods) do allow[#allow + 1] = m end
       table.sort(allow)
@@ -130,14 +122,11 @@ local function dispatch(ctx, route, miss, methods)
     local path = ctx.path
     local alt = path:sub(-1) == "/" and path:sub(1, -2) or path .. "/"
     if #alt > 0 and router:match(ctx.method, alt) then
-      local args = ngx.var.args
-      return { status = 307, body = "", headers = {
-        Location = ngx.var.scheme .. "://" .. (ngx.var.http_host or ngx.var.server_addr)
-          .. alt .. (args and ("?" .. args) or "") } }
+      local args = ctx.args ~= "" and ("?" .. ctx.args) or ""
+      return { status = 307, body = "", headers = { Location = ctx.base_url .. alt .. args } }
     end
     validate.fail(404, "Not Found")
   end
-  ctx.params = ctx.params or {}
   return respond.from_handler(route.handler(ctx))
 end
 
@@ -183,17 +172,12 @@ function M.handle()
   }
 
   local route, params, methods
-  if raw_path:find("//", 1, true) then
-    params = "path"                   -- Starlette matches no empty segment
-  else
+  if not raw_path:find("//", 1, true) then   -- Starlette matches no empty segment
     route, params, methods = router:match(method, raw_path)
   end
-  local miss
   if route then
     count(stats.routes, route.key)
     ctx.params, ctx.route = params, route.pattern
-  else
-    miss = params
   end
 
   local fault = faults.take(method, raw_path, route)
@@ -202,11 +186,10 @@ function M.handle()
 
   local resp
   if fault and faults.replaces(fault) then
-    resp = faults.response(fault, { uri = ngx.var.request_uri, scheme = ngx.var.scheme,
-      host = ngx.var.http_host or ngx.var.server_addr }, urls.other_url)
+    resp = faults.response(fault, ctx.base_url, ngx.var.request_uri, urls.other_url)
   else
     decode_body(ctx)
-    local ok, result = xpcall(dispatch, traceback, ctx, route, miss, methods)
+    local ok, result = xpcall(dispatch, traceback, ctx, route, methods)
     resp = ok and result or error_response(result)
   end
   if fault then faults.override(resp, fault) end

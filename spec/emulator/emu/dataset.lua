@@ -11,6 +11,7 @@ local json = require "emu.json"
 local rng = require "emu.rng"
 
 local floor, format = math.floor, string.format
+local unpack = table.unpack or unpack
 
 local M = {}
 

@@ -108,17 +108,18 @@ local function oversize_stream(n)
   end, #prefix + pad + #suffix
 end
 
---- The response a replacing fault gives. `req` = {uri =, scheme =, host =}.
-function M.response(fault, req, other_url)
+--- The response a replacing fault gives, for a request to `base_url` ..
+-- `uri` (path and query).
+function M.response(fault, base_url, uri, other_url)
   local status = fault.status
   local headers = {}
   for k, v in pairs(fault.headers or {}) do headers[k] = v end
   if fault.redirect then
     local target = fault.redirect
     if target == "other" then
-      target = other_url .. req.uri
+      target = other_url .. uri
     elseif target == "same" then
-      target = req.scheme .. "://" .. req.host .. req.uri
+      target = base_url .. uri
     end
     headers.Location = target
     return { status = status or 302, headers = headers, body = "" }

@@ -95,7 +95,6 @@ end
 local function encode_string(s)
   return '"' .. escape(s) .. '"'
 end
-M.encode_string = encode_string
 
 local integer_text
 if math_type then                     -- Lua 5.3+: tostring(2.0) is "2.0"

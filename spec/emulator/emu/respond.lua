@@ -146,18 +146,16 @@ local function send_raw(resp, fault)
     return not limit or sent < limit
   end
 
-  local complete
+  local ok = true
   if resp.body then
-    complete = sink(resp.body) ~= false and (not limit or limit >= #resp.body)
+    ok = sink(resp.body)
   else
-    local ok = true
     resp.stream(function(chunk)
       ok = sink(chunk)
       return ok
     end)
-    complete = ok and not limit
   end
-  if complete and chunked and not fault.truncate_chunked then sock:send("0\r\n\r\n") end
+  if chunked and ok and not limit then sock:send("0\r\n\r\n") end
   return ngx.exit(444)                -- close: the response ends with the connection
 end
 

@@ -34,11 +34,6 @@ function M.fail(status, detail, headers)
     http_error_mt), 0)
 end
 
---- Raise an HTTP error with any JSON body.
-function M.fail_with(status, body, headers)
-  error(setmetatable({ status = status, body = body, headers = headers }, http_error_mt), 0)
-end
-
 function M.is_http_error(e)
   return type(e) == "table" and getmetatable(e) == http_error_mt
 end

@@ -1,4 +1,5 @@
--- Agent management (kupe-api.md section 3).
+-- Agent management (kupe-api.md section 3), and the light agent summary
+-- of the narrative docs (`GET /api/v1/agents/summary`).
 --
 -- Agents live in state.agents as {agent = {...}, configurations = {...}}.
 -- An agent with is_active = true is "active": PUT and PATCH *-config need
@@ -328,6 +329,34 @@ local function agent_stats()
   }
 end
 
+-- GET /api/v1/agents/summary (narrative docs only, unverified there): a
+-- light page of the caller's agents, filtered by name_search. The shape
+-- follows the paged list: {items, total, page, page_size}.
+local SUMMARY_ORDER = json.order { "id", "name", "is_active", "hipaa_compliance", "created_at",
+  "updated_at" }
+
+local function agent_summary(ctx)
+  local q = v.query(ctx, {
+    { "page", "int", ge = 1, default = 1 }, { "page_size", "int", ge = 1, le = 100, default = 20 },
+    { "name_search", "str" },
+  })
+  local needle = q.name_search and q.name_search:lower()
+  local matches = {}
+  for k = #state.agents, 1, -1 do    -- newest first
+    local a = state.agents[k].agent
+    if not needle or a.name:lower():find(needle, 1, true) then matches[#matches + 1] = a end
+  end
+  local out = json.array()
+  for k = (q.page - 1) * q.page_size + 1, math.min(#matches, q.page * q.page_size) do
+    local a = matches[k]
+    out[#out + 1] = setmetatable({ id = a.id, name = a.name, is_active = a.is_active,
+      hipaa_compliance = a.hipaa_compliance, created_at = a.created_at,
+      updated_at = a.updated_at }, SUMMARY_ORDER)
+  end
+  return 200, setmetatable({ items = out, total = #matches, page = q.page,
+    page_size = q.page_size }, PAGE_ORDER)
+end
+
 local function get_agent(ctx)
   return 200, bundle(find_agent(ctx))
 end
@@ -369,6 +398,7 @@ return function(router)
   router:add("POST", "/api/v1/agents", create_agent)
   router:add("POST", "/api/v1/agents/simple", create_simple)
   router:add("GET", "/api/v1/agents/stats", agent_stats)
+  router:add("GET", "/api/v1/agents/summary", agent_summary)
   router:add("GET", "/api/v1/agents/{agent_id}", get_agent)
   router:add("PUT", "/api/v1/agents/{agent_id}", update_agent)
   router:add("DELETE", "/api/v1/agents/{agent_id}", delete_agent)

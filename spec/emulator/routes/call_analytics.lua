@@ -57,6 +57,7 @@ local function list_sessions(ctx)
     local batch, bytes = { "[" }, 1
     for k = 1, total do
       local text = state.session_json_at(at(k))
+      if not text then break end        -- the data set was reset meanwhile
       batch[#batch + 1] = k > 1 and ("," .. text) or text
       bytes = bytes + #text
       if bytes >= 65536 then

@@ -4,6 +4,11 @@
 -- a new in-progress session appears first in call-analytics), "failed"
 -- (200 with status "failed" and a detail; the session is recorded as
 -- failed) or "queued" (202, no session yet).
+--
+-- Also the service routes of the /api/call family (section 2): the
+-- platform status (`GET /api/call/`), the agent configuration test
+-- (`GET /api/call/test?agent_id=`) and the web media token
+-- (`GET /api/call/auth/token`, a JWT-shaped token valid for an hour).
 
 local json = require "emu.json"
 local state = require "emu.state"
@@ -124,6 +129,60 @@ local function create_call(ctx)
   return 200, setmetatable(answer, SUCCESS_ORDER)
 end
 
+------------------------------------------------------------------------
+-- Service routes
+
+local TEST_ORDER = json.order { "agent_id", "agent_name", "valid", "errors", "warnings", "checks" }
+
+-- Checks an agent's configuration the way a dial would need it.
+local function test_agent(ctx)
+  local q = v.query(ctx, { { "agent_id", "uuid", required = true } })
+  local rec = state.agents_by_id[q.agent_id] or v.fail(404, "Agent not found")
+  local c = rec.configurations
+  local errors, warnings = json.array(), json.array()
+  local checks = {
+    model = c.model_config and c.model_config.model_name and "ok" or "missing",
+    tts = c.tts_config and c.tts_config.tts_model_name and "ok" or "missing",
+    transcriber = c.transcriber_config and c.transcriber_config.transcriber_model_name
+      and "ok" or "missing",
+    vad = c.vad_config and c.vad_config.vad_provider_id and "ok" or "missing",
+  }
+  for name, result in pairs(checks) do
+    if result ~= "ok" then errors[#errors + 1] = name .. " configuration is missing" end
+  end
+  table.sort(errors)
+  local prompt = c.model_config and c.model_config.system_prompt
+  if type(prompt) ~= "string" or not prompt:match("%S") then
+    warnings[#warnings + 1] = "system_prompt is empty"
+  end
+  if not rec.agent.is_active then
+    warnings[#warnings + 1] = "Agent is inactive: calls will not reach it"
+  end
+  return 200, setmetatable({ agent_id = rec.agent.id, agent_name = rec.agent.name,
+    valid = #errors == 0, errors = errors, warnings = warnings, checks = checks }, TEST_ORDER)
+end
+
+local function b64url(s)
+  return (ngx.encode_base64(s):gsub("=+$", ""):gsub("%+", "-"):gsub("/", "_"))
+end
+
+local function web_token(ctx)
+  local now = ngx.time()
+  local header = b64url(json.encode { alg = "RS256", typ = "JWT" })
+  local claims = b64url(json.encode { sub = ctx.user.user_id, aud = "web-media-stream",
+    iat = now, exp = now + 3600, jti = state.new_uuid() })
+  local signature = b64url(state.rng():hex(64))
+  return 200, setmetatable({ token = header .. "." .. claims .. "." .. signature,
+    token_type = "Bearer", expires_in = 3600 },
+    json.order { "token", "token_type", "expires_in" })
+end
+
 return function(router)
   router:add("POST", "/api/call/create_call", create_call)
+  router:add("GET", "/api/call/", function()
+    return 200, setmetatable({ status = "running", message = "Kupe voice platform is running",
+      service = "milli-ai-backend" }, json.order { "status", "message", "service" })
+  end)
+  router:add("GET", "/api/call/test", test_agent)
+  router:add("GET", "/api/call/auth/token", web_token)
 end

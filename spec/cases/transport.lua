@@ -1,0 +1,308 @@
+-- The transport contract: what the libcurl transport and the nginx
+-- cosocket transport must do alike, on the wire and in their errors
+-- (docs/DESIGN.md sections 2 and 3). Shared by spec/02-core/transport_spec
+-- (libcurl, busted) and spec/06-nginx (cosockets, inside nginx); see
+-- spec/helpers/cases.lua.
+local assert = require "luassert"
+local socket = require "socket"
+local core = require "kupe.core"
+local h = require "spec.helpers.kupe"
+
+return function(t)
+  local emu = t.emu
+  local cases = {}
+  local function case(name, fn) cases[#cases + 1] = { name, fn } end
+
+  local function count(route)
+    return emu.stats().routes[route] or 0
+  end
+
+  local function timed(fn, ...)
+    local t0 = core.now()
+    local a, b = fn(...)
+    return core.now() - t0, a, b
+  end
+
+  -- A port with nothing listening (bound, then closed).
+  local function closed_port()
+    local s = assert(socket.bind("127.0.0.1", 0))
+    local _, port = s:getsockname()
+    s:close()
+    return port
+  end
+
+  -- A loopback listener whose accept queue is full: a connect gets no
+  -- SYN-ACK and times out without leaving the machine.
+  local function full_listener()
+    local srv = assert(socket.tcp())
+    assert(srv:bind("127.0.0.1", 0))
+    assert(srv:listen(0))
+    local _, port = srv:getsockname()
+    local fillers = {}
+    for i = 1, 4 do
+      local s = socket.tcp()
+      s:settimeout(0.2)
+      s:connect("127.0.0.1", port)
+      fillers[i] = s
+    end
+    return port, function()
+      for _, s in ipairs(fillers) do s:close() end
+      srv:close()
+    end
+  end
+
+  local function other_url(path)
+    return t.env().other_url .. path
+  end
+
+  case("sends the key, Accept and a User-Agent naming the HTTP stack, and no Origin", function()
+    local c = t.client()
+    assert(c:me())
+    local hdr = emu.stats().last_request.headers
+    assert.equal(t.KEY, hdr["x-api-key"])
+    assert.is_nil(hdr["authorization"])
+    assert.is_nil(hdr["origin"])
+    assert.equal("application/json", hdr["accept"])
+    local stack = t.transport == "ngx" and "ngx_lua" or "libcurl"
+    assert.matches("^kupe%-lua/[%d.]+ " .. stack .. "/[%d.]+ ", hdr["user-agent"])
+  end)
+
+  case("sends a bearer token as Authorization: Bearer", function()
+    local c = t.client { bearer = h.BEARER }
+    local me = assert(c:me())
+    assert.equal("bearer", me.auth)
+    local hdr = emu.stats().last_request.headers
+    assert.equal("Bearer " .. h.BEARER, hdr["authorization"])
+    assert.is_nil(hdr["x-api-key"])
+  end)
+
+  case("keeps one connection for 100 sequential requests", function()
+    local c = t.client()
+    assert(c:me())
+    local before = emu.stats().connections
+    for _ = 1, 100 do assert(c:me()) end
+    assert.equal(before, emu.stats().connections)
+  end)
+
+  case("asks for gzip and decodes a gzip-compressed answer", function()
+    local c = t.client()
+    local page, resp = assert(c.call_logs:list { page = 1, page_size = 50 })
+    assert.equal(50, #page.items)
+    assert.equal("gzip", resp.headers["content-encoding"])
+    assert.matches("gzip", emu.stats().last_request.headers["accept-encoding"])
+  end)
+
+  case("reads a chunked answer", function()
+    local c = t.client()
+    local all, resp = assert(c.call_logs:list())
+    assert.equal(250, #all)
+    assert.matches("chunked", resp.headers["transfer-encoding"])
+  end)
+
+  case("reports a chunked answer cut short as a network error", function()
+    emu.fault("GET /api/v1/call-analytics", { truncate_chunked = 1000 }, 1)
+    local c = t.client { max_retries = 0 }
+    local data, err = c.call_logs:list()
+    assert.is_nil(data)
+    assert.equal("network", err.kind)
+    assert.is_true(err.sent)
+    assert(c:me(), "the client works normally afterwards")
+  end)
+
+  case("reports a body shorter than its Content-Length as a network error", function()
+    emu.fault("GET /api/v1/me", { cut = 10 }, 1)
+    local c = t.client { max_retries = 0 }
+    local data, err = c:me()
+    assert.is_nil(data)
+    assert.equal("network", err.kind)
+    assert(c:me(), "the client works normally afterwards")
+  end)
+
+  case("refuses an oversized body with kind too_large, by its length or as it streams", function()
+    emu.fault("GET /api/v1/me", { oversize = 2 * 1024 * 1024 }, 1)
+    local c = t.client { max_response_size = 1024 * 1024 }
+    local data, err = c:me()
+    assert.is_nil(data)
+    assert.equal("too_large", err.kind)
+    assert.matches("max_response_size", tostring(err))
+    local small = t.client { max_response_size = 10000 }
+    data, err = small.call_logs:list() -- chunked and gzipped: no length to check upfront
+    assert.is_nil(data)
+    assert.equal("too_large", err.kind)
+    assert(c:me(), "the client works normally afterwards")
+  end)
+
+  case("follows a redirect to another host without the credential", function()
+    emu.fault("GET /api/v1/me", { redirect = "other" }, 1)
+    local c = t.client()
+    assert(c:me())
+    local other = emu.stats().other_host
+    assert.equal(1, #other)
+    assert.is_nil(other[1].headers["x-api-key"])
+    assert.is_nil(other[1].headers["authorization"])
+  end)
+
+  case("follows a same-origin redirect with the credential", function()
+    emu.fault("GET /api/v1/me", { redirect = "same" }, 1)
+    local c = t.client()
+    local me = assert(c:me())
+    assert.equal("api_key", me.auth)
+  end)
+
+  case("retries a GET after 503 and counts the attempts", function()
+    emu.fault("GET /api/v1/me", { status = 503, json = { detail = "busy" } }, 2)
+    local c = t.client { max_retries = 2 }
+    local me, resp = c:me()
+    assert.is_table(me)
+    assert.equal(3, resp.attempts)
+    assert.equal(3, count("GET /api/v1/me"))
+  end)
+
+  case("waits Retry-After seconds on 429", function()
+    emu.fault("GET /api/v1/me", { status = 429, headers = { ["Retry-After"] = "1" },
+      json = { detail = "slow down" } }, 1)
+    local c = t.client()
+    local elapsed, me, resp = timed(c.me, c)
+    assert.is_table(me)
+    assert.equal(2, resp.attempts)
+    assert.is_true(elapsed >= 0.95 and elapsed < 1.6, "waited " .. elapsed)
+  end)
+
+  case("does not repeat a POST whose connection dropped after sending", function()
+    emu.fault("POST /api/call/create_call", { drop = true }, 3)
+    local c = t.client()
+    local data, err = c:request("POST", "/api/call/create_call", { query = { phoneNumber = "+15550100" } })
+    assert.is_nil(data)
+    assert.equal("network", err.kind)
+    assert.is_true(err.sent)
+    assert.equal(1, err.attempts)
+    assert.equal(1, count("POST /api/call/create_call"))
+    assert(c:me(), "the client works normally afterwards")
+  end)
+
+  case("retries a GET whose connection dropped", function()
+    emu.fault("GET /api/v1/me", { drop = true }, 1)
+    local c = t.client()
+    local me, resp = c:me()
+    assert.is_table(me)
+    assert.equal(2, resp.attempts)
+  end)
+
+  case("retries a POST when the connection was refused (nothing was sent)", function()
+    local c = t.client { base_url = "http://127.0.0.1:" .. closed_port(), max_retries = 2 }
+    local data, err = c:request("POST", "/api/call/create_call")
+    assert.is_nil(data)
+    assert.equal("network", err.kind)
+    assert.is_false(err.sent)
+    assert.equal(3, err.attempts)
+    assert.matches("hint: nothing answered", tostring(err))
+  end)
+
+  case("fires the total timeout within 20% of the set value", function()
+    emu.fault("GET /api/v1/me", { delay = 3 }, 1)
+    local c = t.client { timeout = 1, max_retries = 0 }
+    local elapsed, me, err = timed(c.me, c)
+    assert.is_nil(me)
+    assert.equal("timeout", err.kind)
+    assert.equal("total", err.phase)
+    assert.is_true(elapsed >= 0.8 and elapsed <= 1.2, "took " .. elapsed)
+  end)
+
+  case("fires the connect timeout within 20% of the set value", function()
+    local port, close = full_listener()
+    local c = t.client { base_url = "http://127.0.0.1:" .. port, connect_timeout = 1, max_retries = 0 }
+    local elapsed, me, err = timed(c.me, c)
+    close()
+    assert.is_nil(me)
+    assert.equal("timeout", err.kind)
+    assert.equal("connect", err.phase)
+    assert.is_false(err.sent)
+    assert.is_true(elapsed >= 0.8 and elapsed <= 1.2, "took " .. elapsed)
+  end)
+
+  case("stops a stalled download with the stall limit, not a total deadline", function()
+    emu.fault("GET /api/v1/call-analytics/export", { drip = { bytes = 10, interval = 0.5 },
+      content_type = "application/zip", body = string.rep("x", 200) }, 1)
+    local c = t.client { max_retries = 0 }
+    local chunks = 0
+    local elapsed, data, err = timed(c.request, c, "GET", "/api/v1/call-analytics/export", {
+      query = { request_id = "x" }, sink = function() chunks = chunks + 1 end,
+      stall_limit = 100, stall_time = 1,
+    })
+    assert.is_nil(data)
+    assert.equal("timeout", err.kind)
+    assert.equal("stall", err.phase)
+    assert.is_true(chunks > 0)
+    assert.is_true(elapsed < 3, "took " .. elapsed)
+  end)
+
+  case("sends a JSON body with its type and length, and no credential to another host", function()
+    local c = t.client()
+    assert(c:request("POST", other_url("/echo?x=1"), { json = { name = "Round trip", n = 2 } }))
+    local got = emu.stats().other_host[1]
+    assert.equal("POST", got.method)
+    assert.equal("/echo?x=1", got.uri)
+    assert.equal("application/json", got.headers["content-type"])
+    assert.equal(tostring(#got.body), got.headers["content-length"])
+    assert.same({ name = "Round trip", n = 2 }, emu.json.decode(got.body))
+    assert.is_nil(got.headers["x-api-key"])
+  end)
+
+  case("sends a multipart form with a field and a file", function()
+    local dir = t.tmpdir()
+    local path = dir .. "/notes.txt"
+    local f = assert(io.open(path, "wb"))
+    f:write("line one\nline two\n")
+    f:close()
+    local c = t.client()
+    assert(c:request("POST", other_url("/upload"), { form = {
+      { name = "purpose", value = "knowledge" },
+      { name = "file", path = path },
+    } }))
+    local got = emu.stats().other_host[1]
+    local boundary = got.headers["content-type"]:match("^multipart/form%-data; boundary=(.+)$")
+    assert.is_string(boundary)
+    local body = got.body
+    assert.equal(tostring(#body), got.headers["content-length"])
+    assert.truthy(body:find('Content-Disposition: form-data; name="purpose"\r\n\r\nknowledge\r\n', 1, true))
+    assert.truthy(body:find('Content-Disposition: form-data; name="file"; filename="notes.txt"\r\n'
+      .. 'Content-Type: text/plain\r\n\r\nline one\nline two\n\r\n', 1, true))
+    assert.equal("--" .. boundary .. "--\r\n", body:sub(-#boundary - 6))
+  end)
+
+  case("sends safe custom headers and refuses CR or LF before sending anything", function()
+    local c = t.client()
+    assert(c:request("GET", "/api/v1/me", { headers = { ["X-Request-Id"] = "abc-123" } }))
+    assert.equal("abc-123", emu.stats().last_request.headers["x-request-id"])
+    local before = emu.stats().requests_total
+    assert.has_error(function()
+      c:request("GET", "/api/v1/me", { headers = { ["X-Note"] = "a\r\nx-api-key: forged" } })
+    end, "request: header 'X-Note' contains CR, LF or NUL")
+    assert.has_error(function()
+      c:request("GET", "/api/v1/me", { headers = { ["X-API-Key"] = "other" } })
+    end, "request: header 'X-API-Key' is managed by the client")
+    assert.equal(before, emu.stats().requests_total)
+  end)
+
+  case("never gives a sink an error answer", function()
+    local c = t.client()
+    local calls = 0
+    local data, err = c:request("GET", "/api/v1/call-analytics/export",
+      { query = { request_id = "no-such-request" }, sink = function() calls = calls + 1 end })
+    assert.is_nil(data)
+    assert.equal(404, err.status)
+    assert.equal(0, calls)
+  end)
+
+  case("aborts a download whose sink raises, with kind aborted", function()
+    local c = t.client { max_retries = 0 }
+    local id = assert(c.call_logs:list { page = 1, page_size = 1 }).items[1].request_id
+    local data, err = c.call_logs:export { request_id = id, sink = function() error("disk full") end }
+    assert.is_nil(data)
+    assert.equal("aborted", err.kind)
+    assert.matches("disk full", tostring(err))
+    assert(c:me(), "the client works normally afterwards")
+  end)
+
+  return cases
+end
