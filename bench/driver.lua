@@ -11,7 +11,8 @@
 -- bench:begin and bench:end markers; the rest of the file is kept).
 -- Environment: BENCH_ROOT, BENCH_BUILD (the bench's C builds), BENCH_TMP,
 -- KUPE_EMULATOR_URL and KUPE_EMULATOR_PID (from with-emulator);
--- BENCH_CLIENT_CPU / BENCH_SERVER_CPU override the pinning (0 and 1).
+-- BENCH_CLIENT_CPU / BENCH_SERVER_CPU override the pinning (0 and 1);
+-- BENCH_VERBOSE=1 prints every run's result line on stderr.
 local cjson = require "cjson"
 local callgrind = require "callgrind"
 
