@@ -5,6 +5,7 @@
  * Functions that allocate C memory validate their input completely first,
  * so any Lua error is raised before the allocation, never after it.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +79,8 @@ static int append_scalar(kupe_buffer *b, lua_State *L, int idx) {
   }
 }
 
+#define SMALL_QUERY 8
+
 typedef struct qkey {
   const char *s;
   size_t n;
@@ -103,7 +106,7 @@ static int append_pair(kupe_buffer *b, const qkey *k, lua_State *L, int v) {
  * key; kupe.null values are left out). */
 int kupe_encode_query(lua_State *L) {
   size_t nkeys = 0, i, j, len;
-  qkey *keys;
+  qkey small[SMALL_QUERY], *keys;
   kupe_buffer b;
   int failed = 0;
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -147,8 +150,10 @@ int kupe_encode_query(lua_State *L) {
     lua_pushliteral(L, "");
     return 1;
   }
-  /* The key array is a userdata: the collector owns it, whatever happens. */
-  keys = lua_newuserdatauv(L, nkeys * sizeof(qkey), 0); /* t, keys */
+  /* A few keys fit on the C stack; more go in a userdata, which the
+   * collector owns whatever happens. */
+  keys = nkeys <= SMALL_QUERY ? small
+                              : lua_newuserdatauv(L, nkeys * sizeof(qkey), 0);
   i = 0;
   lua_pushnil(L);
   while (lua_next(L, 1) != 0) {
@@ -252,28 +257,33 @@ int kupe_parse_head(lua_State *L) {
   return 3;
 }
 
-/* core.json_mark_empty(s) -> s2, n: n empty arrays rewritten; s itself
- * (no copy) when n is 0. */
+/* core.json_mark_empty(s) -> s2, n, paths: n empty arrays rewritten and
+ * where they are (jsonscan.h); s itself (no copy) and 0 when n is 0. */
 int kupe_json_mark_empty(lua_State *L) {
   size_t n, count;
   const char *s = luaL_checklstring(L, 1, &n);
-  kupe_buffer b;
-  count = kupe_json_count_empty(s, n);
+  kupe_buffer b, paths;
+  kupe_buffer_init(&b);
+  kupe_buffer_init(&paths);
+  if (kupe_json_mark_paths(&b, &paths, s, n, sentinel_json,
+                           sizeof(sentinel_json) - 1, &count) != 0) {
+    kupe_buffer_free(&b);
+    kupe_buffer_free(&paths);
+    return luaL_error(L, "json: out of memory");
+  }
   if (count == 0) {
+    kupe_buffer_free(&b);
+    kupe_buffer_free(&paths);
     lua_settop(L, 1);
     lua_pushinteger(L, 0);
     return 2;
   }
-  kupe_buffer_init(&b);
-  if (kupe_json_rewrite_empty(&b, s, n, sentinel_json,
-                              sizeof(sentinel_json) - 1) != 0) {
-    kupe_buffer_free(&b);
-    return luaL_error(L, "json: out of memory");
-  }
   lua_pushlstring(L, b.data, b.len);
-  kupe_buffer_free(&b);
   lua_pushinteger(L, (lua_Integer)count);
-  return 2;
+  lua_pushlstring(L, paths.data ? paths.data : "", paths.len);
+  kupe_buffer_free(&b);
+  kupe_buffer_free(&paths);
+  return 3;
 }
 
 static int is_marked(lua_State *L, int t) {
@@ -290,6 +300,14 @@ static int is_marked(lua_State *L, int t) {
   return yes;
 }
 
+/* Makes the marked table at t an empty array (mt at stack index 3). */
+static void unmark(lua_State *L, int t) {
+  lua_pushnil(L);
+  lua_rawseti(L, t, 1);
+  lua_pushvalue(L, 3);
+  lua_setmetatable(L, t);
+}
+
 /* Depth-first over tables; mt is at stack index 3. Stops once every
  * marked table was found. */
 static void fix(lua_State *L, int t, lua_Integer *left, int depth) {
@@ -298,10 +316,7 @@ static void fix(lua_State *L, int t, lua_Integer *left, int depth) {
   if (!lua_checkstack(L, 4))
     luaL_error(L, "json: nesting too deep");
   if (is_marked(L, t)) {
-    lua_pushnil(L);
-    lua_rawseti(L, t, 1);
-    lua_pushvalue(L, 3);
-    lua_setmetatable(L, t);
+    unmark(L, t);
     (*left)--;
     return;
   }
@@ -315,11 +330,71 @@ static void fix(lua_State *L, int t, lua_Integer *left, int depth) {
     lua_settop(L, t); /* left the loop early: drop the key */
 }
 
-/* core.json_fix_empty(value, n, mt) -> value */
+static int get_size(const char **p, const char *end, size_t *v) {
+  if ((size_t)(end - *p) < sizeof(*v))
+    return -1;
+  memcpy(v, *p, sizeof(*v));
+  *p += sizeof(*v);
+  return 0;
+}
+
+/* Follows one path record (jsonscan.h) from the value at index 1 and
+ * unmarks the table it leads to, if that one is marked. Returns 1 when it
+ * did, 0 when the path leads elsewhere, -1 for a malformed record. */
+static int fix_path(lua_State *L, const char **p, const char *end) {
+  size_t depth, i, n;
+  int reach = 1, done = 0;
+  char kind;
+  if (get_size(p, end, &depth) != 0 || depth > KUPE_JSON_DEPTH)
+    return -1;
+  lua_pushvalue(L, 1);                       /* node */
+  for (i = 0; i < depth; i++) {
+    if (*p >= end || ((kind = *(*p)++) != 'k' && kind != 'i') ||
+        get_size(p, end, &n) != 0 ||
+        (kind == 'k' && (size_t)(end - *p) < n)) {
+      lua_pop(L, 1);
+      return -1;
+    }
+    reach = reach && lua_istable(L, -1);
+    if (kind == 'k') {
+      if (reach) {
+        lua_pushlstring(L, *p, n);           /* node, key */
+        lua_rawget(L, -2);                   /* node, child */
+        lua_remove(L, -2);                   /* child */
+      }
+      *p += n;
+    } else if (reach && n <= INT_MAX) {
+      lua_rawgeti(L, -1, (int)n);            /* node, child */
+      lua_remove(L, -2);                     /* child */
+    } else {
+      reach = 0;
+    }
+  }
+  if (reach && lua_istable(L, -1) && is_marked(L, lua_gettop(L))) {
+    unmark(L, lua_gettop(L));
+    done = 1;
+  }
+  lua_pop(L, 1);
+  return done;
+}
+
+/* core.json_fix_empty(value, n, mt[, paths]) -> value. With the paths
+ * from json_mark_empty, goes straight to each marked table; walks the
+ * whole value only for those it could not reach that way. */
 int kupe_json_fix_empty(lua_State *L) {
   lua_Integer left = luaL_checkinteger(L, 2);
+  size_t plen = 0;
+  const char *paths, *p, *end;
+  int r;
   luaL_checktype(L, 3, LUA_TTABLE);
-  lua_settop(L, 3);
+  paths = luaL_optlstring(L, 4, NULL, &plen);
+  lua_settop(L, 4);
+  if (lua_istable(L, 1) && left > 0 && paths != NULL) {
+    p = paths;
+    end = paths + plen;
+    while (left > 0 && p < end && (r = fix_path(L, &p, end)) >= 0)
+      left -= r;
+  }
   if (lua_istable(L, 1) && left > 0)
     fix(L, 1, &left, 0);
   lua_settop(L, 1);

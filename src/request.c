@@ -31,54 +31,107 @@ typedef struct req_opts {
   curl_off_t max_size;
 } req_opts;
 
+/* The options conn:request reads, in the order they are checked. Each
+ * gets a stack slot, OPT_BASE + its number, holding its value (or nil)
+ * for the whole call, which keeps strings and functions alive. */
+enum {
+  OPT_BODY, OPT_CONTENT_TYPE, OPT_HEADERS, OPT_FORM, OPT_TIMEOUT,
+  OPT_CONNECT_TIMEOUT, OPT_STALL_LIMIT, OPT_STALL_TIME, OPT_MAX_SIZE,
+  OPT_SINK, OPT_PROGRESS, OPT_SINK_TYPE, OPT_COUNT
+};
+#define OPT_BASE 5
+#define OPT_NAME(s) {s, sizeof(s) - 1}
+static const struct {
+  const char *name;
+  size_t len;
+} opt_names[OPT_COUNT] = {
+  OPT_NAME("body"), OPT_NAME("content_type"), OPT_NAME("headers"),
+  OPT_NAME("form"), OPT_NAME("timeout"), OPT_NAME("connect_timeout"),
+  OPT_NAME("stall_limit"), OPT_NAME("stall_time"), OPT_NAME("max_size"),
+  OPT_NAME("sink"), OPT_NAME("progress"), OPT_NAME("sink_type")
+};
+
+static int opt_index(const char *k, size_t n) {
+  int i;
+  for (i = 0; i < OPT_COUNT; i++)
+    if (opt_names[i].len == n && memcmp(opt_names[i].name, k, n) == 0)
+      return i;
+  return -1;
+}
+
+/* Fills the option slots from the table at index 4 in one pass over it
+ * (a dozen lua_getfield calls cost more than the few fields set). A table
+ * with a metatable is read field by field, so that __index still works. */
+static void gather_options(lua_State *L) {
+  size_t n;
+  const char *k;
+  int i;
+  luaL_checkstack(L, OPT_COUNT + 8, "request: options");
+  lua_settop(L, OPT_BASE + OPT_COUNT - 1);   /* the slots, all nil */
+  if (lua_getmetatable(L, 4)) {
+    lua_pop(L, 1);
+    for (i = 0; i < OPT_COUNT; i++) {
+      lua_getfield(L, 4, opt_names[i].name);
+      lua_replace(L, OPT_BASE + i);
+    }
+    return;
+  }
+  lua_pushnil(L);
+  while (lua_next(L, 4) != 0) {              /* slots, key, value */
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      k = lua_tolstring(L, -2, &n);
+      if ((i = opt_index(k, n)) >= 0) {
+        lua_pushvalue(L, -1);
+        lua_replace(L, OPT_BASE + i);
+      }
+    }
+    lua_pop(L, 1);                           /* slots, key */
+  }
+}
+
 /* Reads a non-negative number of seconds as milliseconds; absent is 0. */
-static long opt_ms(lua_State *L, int idx, const char *name) {
+static long opt_ms(lua_State *L, int opt) {
+  int slot = OPT_BASE + opt;
   lua_Number v;
   long ms = 0;
-  lua_getfield(L, idx, name);
-  if (!lua_isnil(L, -1)) {
-    if (lua_type(L, -1) != LUA_TNUMBER)
-      luaL_error(L, "request: option '%s' must be a number", name);
-    v = lua_tonumber(L, -1);
+  if (!lua_isnil(L, slot)) {
+    if (lua_type(L, slot) != LUA_TNUMBER)
+      luaL_error(L, "request: option '%s' must be a number",
+                 opt_names[opt].name);
+    v = lua_tonumber(L, slot);
     if (!(v >= 0 && v <= 31536000))
       luaL_error(L, "request: option '%s' must be between 0 and a year",
-                 name);
+                 opt_names[opt].name);
     ms = (long)ceil(v * 1000.0);
   }
-  lua_pop(L, 1);
   return ms;
 }
 
-static lua_Number opt_count(lua_State *L, int idx, const char *name,
-                            lua_Number max) {
+static lua_Number opt_count(lua_State *L, int opt, lua_Number max) {
+  int slot = OPT_BASE + opt;
   lua_Number v = 0;
-  lua_getfield(L, idx, name);
-  if (!lua_isnil(L, -1)) {
-    if (lua_type(L, -1) != LUA_TNUMBER)
-      luaL_error(L, "request: option '%s' must be a number", name);
-    v = lua_tonumber(L, -1);
+  if (!lua_isnil(L, slot)) {
+    if (lua_type(L, slot) != LUA_TNUMBER)
+      luaL_error(L, "request: option '%s' must be a number",
+                 opt_names[opt].name);
+    v = lua_tonumber(L, slot);
     if (!(v >= 0 && v <= max))
-      luaL_error(L, "request: option '%s' is out of range", name);
+      luaL_error(L, "request: option '%s' is out of range",
+                 opt_names[opt].name);
   }
-  lua_pop(L, 1);
   return v;
 }
 
-/* Leaves the field's value on the stack (it must stay alive) and returns
- * its index, or pops a nil and returns 0. */
-static int opt_keep(lua_State *L, int idx, const char *name, int type1,
-                    int type2) {
-  int t;
-  lua_getfield(L, idx, name);
-  t = lua_type(L, -1);
-  if (t == LUA_TNIL) {
-    lua_pop(L, 1);
+/* Returns the slot of an option that is set (its value stays there for
+ * the whole call), or 0; raises when it has neither type. */
+static int opt_keep(lua_State *L, int opt, int type1, int type2) {
+  int slot = OPT_BASE + opt, t = lua_type(L, slot);
+  if (t == LUA_TNIL)
     return 0;
-  }
   if (t != type1 && t != type2)
-    luaL_error(L, "request: option '%s' has the wrong type (%s)", name,
-               lua_typename(L, t));
-  return lua_gettop(L);
+    luaL_error(L, "request: option '%s' has the wrong type (%s)",
+               opt_names[opt].name, lua_typename(L, t));
+  return slot;
 }
 
 static int valid_method(const char *m, size_t n) {
@@ -329,7 +382,7 @@ int kupe_request(lua_State *L) {
   kupe_transfer t;
   struct curl_slist *temp = NULL, *list;
   curl_mime *mime = NULL;
-  int auth, failed = 0, nret, is_io = 0, sink_idx, progress_idx;
+  int auth, failed = 0, nret, is_io = 0, sink_idx, progress_idx, slot;
   const char *sink_type = NULL;
   long status = 0;
   char *ct = NULL;
@@ -342,23 +395,23 @@ int kupe_request(lua_State *L) {
   memset(&o, 0, sizeof(o));
   if (!lua_isnoneornil(L, 4)) {
     luaL_checktype(L, 4, LUA_TTABLE);
-    lua_settop(L, 4);
-    if (opt_keep(L, 4, "body", LUA_TSTRING, LUA_TSTRING))
-      o.body = lua_tolstring(L, -1, &o.body_len);
-    if (opt_keep(L, 4, "content_type", LUA_TSTRING, LUA_TSTRING)) {
+    gather_options(L);
+    if ((slot = opt_keep(L, OPT_BODY, LUA_TSTRING, LUA_TSTRING)) != 0)
+      o.body = lua_tolstring(L, slot, &o.body_len);
+    if ((slot = opt_keep(L, OPT_CONTENT_TYPE, LUA_TSTRING, LUA_TSTRING))) {
       size_t n;
-      o.content_type = lua_tolstring(L, -1, &n);
+      o.content_type = lua_tolstring(L, slot, &n);
       if (!kupe_field_ok(KUPE_FIELD_VALUE, o.content_type, n))
         return luaL_error(L, "request: content_type contains CR, LF or NUL");
     }
-    o.headers_idx = opt_keep(L, 4, "headers", LUA_TTABLE, LUA_TTABLE);
-    o.form_idx = opt_keep(L, 4, "form", LUA_TTABLE, LUA_TTABLE);
-    o.timeout_ms = opt_ms(L, 4, "timeout");
-    o.connect_timeout_ms = opt_ms(L, 4, "connect_timeout");
-    o.stall_limit = (long)opt_count(L, 4, "stall_limit", 1e12);
-    o.stall_time = (long)opt_count(L, 4, "stall_time", 31536000);
-    o.max_size = (curl_off_t)opt_count(L, 4, "max_size", 9e15);
-    sink_idx = opt_keep(L, 4, "sink", LUA_TSTRING, LUA_TFUNCTION);
+    o.headers_idx = opt_keep(L, OPT_HEADERS, LUA_TTABLE, LUA_TTABLE);
+    o.form_idx = opt_keep(L, OPT_FORM, LUA_TTABLE, LUA_TTABLE);
+    o.timeout_ms = opt_ms(L, OPT_TIMEOUT);
+    o.connect_timeout_ms = opt_ms(L, OPT_CONNECT_TIMEOUT);
+    o.stall_limit = (long)opt_count(L, OPT_STALL_LIMIT, 1e12);
+    o.stall_time = (long)opt_count(L, OPT_STALL_TIME, 31536000);
+    o.max_size = (curl_off_t)opt_count(L, OPT_MAX_SIZE, 9e15);
+    sink_idx = opt_keep(L, OPT_SINK, LUA_TSTRING, LUA_TFUNCTION);
     if (sink_idx != 0 && lua_type(L, sink_idx) == LUA_TSTRING) {
       size_t n;
       const char *p = lua_tolstring(L, sink_idx, &n);
@@ -366,10 +419,10 @@ int kupe_request(lua_State *L) {
         return luaL_error(L, "request: option 'sink' must be a non-empty "
                           "file path without NUL bytes");
     }
-    progress_idx = opt_keep(L, 4, "progress", LUA_TFUNCTION, LUA_TFUNCTION);
-    if (opt_keep(L, 4, "sink_type", LUA_TSTRING, LUA_TSTRING)) {
+    progress_idx = opt_keep(L, OPT_PROGRESS, LUA_TFUNCTION, LUA_TFUNCTION);
+    if ((slot = opt_keep(L, OPT_SINK_TYPE, LUA_TSTRING, LUA_TSTRING)) != 0) {
       size_t n;
-      sink_type = lua_tolstring(L, -1, &n);
+      sink_type = lua_tolstring(L, slot, &n);
       if (strlen(sink_type) != n)
         return luaL_error(L, "request: option 'sink_type' contains NUL");
     }

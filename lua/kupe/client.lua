@@ -32,6 +32,13 @@ local now, encode_query, parse_head = core.now, core.encode_query, core.parse_he
 local json_decode, json_encode = json.decode, json.encode
 local type, pairs, tostring, setmetatable, rawget = type, pairs, tostring, setmetatable, rawget
 local random, min, floor = math.random, math.min, math.floor
+local byte, find, sub = string.byte, string.find, string.sub
+
+local SLASH = byte("/")
+-- Methods accepted without a pattern match; any other upper-case word is
+-- accepted too, after the match.
+local KNOWN_METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true,
+  HEAD = true, OPTIONS = true }
 
 local utf8_valid = core.utf8_valid
 
@@ -58,7 +65,7 @@ local REQUEST_OPTIONS = {
 MT.__index = function(self, key)
   local method = Client[key]
   if method ~= nil then return method end
-  if type(key) == "string" and key:match("^[%l_]+$") and rawget(self, "_t") then
+  if type(key) == "string" and key:match("^%l[%l_]*$") and rawget(self, "_t") then
     local name = "kupe.resources." .. key
     if package.loaded[name] or package.searchpath(name, package.path) then
       local group = require(name).new(self)
@@ -310,10 +317,11 @@ end
 -- @raise on a caller mistake (bad method, unknown option, bad header)
 function Client:request(method, path, opts)
   if self._closed then error("attempt to use a closed kupe client", 2) end
-  if type(method) ~= "string" or not method:match("^%u+$") then
+  if type(method) ~= "string" or not (KNOWN_METHODS[method] or method:match("^%u+$")) then
     error("bad argument #1 to 'request' (upper-case HTTP method expected)", 2)
   end
-  if type(path) ~= "string" or not (path:sub(1, 1) == "/" or path:find("^[Hh][Tt][Tt][Pp][Ss]?://")) then
+  local relative = type(path) == "string" and byte(path, 1) == SLASH
+  if not (relative or type(path) == "string" and path:find("^[Hh][Tt][Tt][Pp][Ss]?://")) then
     error("bad argument #2 to 'request' (path starting with '/' expected)", 2)
   end
   if path:find("[^\33-\126]") then
@@ -328,11 +336,19 @@ function Client:request(method, path, opts)
     check_options(opts)
   end
 
-  local url = path:sub(1, 1) == "/" and (self._base .. path) or path
-  local query = opts.query
+  -- The URL in one concatenation: base (for a path), path, query.
+  local base = relative and self._base or ""
+  local query, q = opts.query, nil
   if query then
-    local q = encode_query(query)
-    if q ~= "" then url = url .. (url:find("?", 1, true) and "&" or "?") .. q end
+    q = encode_query(query)
+    if q == "" then q = nil end
+  end
+  local url
+  if q then
+    local sep = (find(base, "?", 1, true) or find(path, "?", 1, true)) and "&" or "?"
+    url = base .. path .. sep .. q
+  else
+    url = relative and (base .. path) or path
   end
   if #url > MAX_URL then
     error(("request: %s makes the URL %d bytes long (the limit is %d): send large "
@@ -359,18 +375,34 @@ function Client:request(method, path, opts)
       return user_sink(chunk)
     end
   end
-  local streaming = sink ~= nil
+  -- The fields every request has, then the others only when present: the
+  -- table is built at its final size in the usual case.
   local req = {
-    method = method, url = url, body = body, content_type = content_type,
-    headers = opts.headers, form = opts.form, sink = sink, sink_type = opts.sink_type,
-    progress = opts.on_progress,
-    timeout = opts.timeout or (streaming and 0 or self._timeout),
+    method = method, url = url,
+    timeout = opts.timeout or (sink and 0 or self._timeout),
     connect_timeout = opts.connect_timeout or self._connect_timeout,
-    stall_limit = opts.stall_limit or (streaming and self._stall_limit or nil),
-    stall_time = opts.stall_time or (streaming and self._stall_time or nil),
     max_size = opts.max_size or self._max_size,
   }
-  local qpath = path:match("^[^?#]*")
+  if body ~= nil then req.body = body end
+  if content_type ~= nil then req.content_type = content_type end
+  if opts.headers ~= nil then req.headers = opts.headers end
+  if opts.form ~= nil then req.form = opts.form end
+  if sink then
+    req.sink, req.sink_type, req.progress = sink, opts.sink_type, opts.on_progress
+    req.stall_limit = opts.stall_limit or self._stall_limit
+    req.stall_time = opts.stall_time or self._stall_time
+  else
+    if opts.on_progress ~= nil then req.progress = opts.on_progress end
+    if opts.sink_type ~= nil then req.sink_type = opts.sink_type end
+    if opts.stall_limit ~= nil then req.stall_limit = opts.stall_limit end
+    if opts.stall_time ~= nil then req.stall_time = opts.stall_time end
+  end
+  -- The path without query or fragment (what errors and hooks name).
+  local qpath = path
+  local cut = find(path, "?", 1, true)
+  local hash = find(path, "#", 1, true)
+  if hash and (not cut or hash < cut) then cut = hash end
+  if cut then qpath = sub(path, 1, cut - 1) end
   local max_retries = opts.retries or self._max_retries
   local on_request, on_response, logger = self._on_request, self._on_response, self._logger
   local started = now()
@@ -383,7 +415,8 @@ function Client:request(method, path, opts)
     if on_request then
       on_request { method = method, path = qpath, url = url, attempt = attempt }
     end
-    local t0 = now()
+    -- the first attempt starts when the request does, unless a hook ran
+    local t0 = (attempt == 1 and not on_request) and started or now()
     local kind, msg, sent
     resp, kind, msg, sent = exchange(self, req)
     local elapsed = now() - t0
@@ -445,7 +478,7 @@ function Client:request(method, path, opts)
   if final_path then os.remove(sink) end -- an answer the sink did not take
   if opts.raw then return rbody, resp end
   if rbody == "" then return true, resp end
-  if not (ctype and (ctype:find("^application/json") or ctype:find("%+json"))) then
+  if not (ctype and (find(ctype, "application/json", 1, true) == 1 or find(ctype, "+json", 1, true))) then
     return nil, errors.new { kind = "decode", status = resp.status, method = method,
       path = qpath, attempts = attempt, body = rbody, headers = resp.headers,
       message = ("expected a JSON answer, got %s (%d bytes)"):format(ctype or "no content type", #rbody),
@@ -552,8 +585,9 @@ function M.new(cfg)
     _backoff_base = cfg.backoff_base, _backoff_max = cfg.backoff_max,
     _max_retry_after = cfg.max_retry_after,
     _stall_limit = cfg.stall_limit, _stall_time = cfg.stall_time,
-    _on_request = cfg.on_request, _on_response = cfg.on_response,
-    _logger = cfg.logger,
+    -- false, not nil: a missing field would go through MT.__index
+    _on_request = cfg.on_request or false, _on_response = cfg.on_response or false,
+    _logger = cfg.logger or false, _closed = false,
     transport = transport.name,
   }, MT)
   return self

@@ -47,10 +47,10 @@ end
 --- Decodes JSON text; returns the value, or nil and cjson's message.
 function M.decode(s)
   if native then return jdecode(s) end
-  local marked, n = mark_empty(s)
+  local marked, n, paths = mark_empty(s)
   local v, err = jdecode(marked)
   if v == nil then return nil, err end
-  if n > 0 then fix_empty(v, n, M.array_mt) end
+  if n > 0 then fix_empty(v, n, M.array_mt, paths) end
   return v
 end
 

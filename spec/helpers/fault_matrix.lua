@@ -188,12 +188,16 @@ local function call(c, method, url, opts)
   return c:request(method, url, o)
 end
 
--- Messages hold ports and timings; the table shows them without.
+-- Messages hold ports and timings; the table shows them without. libcurl
+-- words one connect timeout two ways, depending on which of its timers
+-- fires first; the table shows one.
 function M.normalise(s)
   if not s then return nil end
   return (s:gsub("127%.0%.0%.(%d+):%d+", "127.0.0.%1:PORT"):gsub("port %d+", "port PORT")
     :gsub("%d+ ms", "N ms"):gsub("%d+ milliseconds", "N milliseconds"):gsub("[%d.]+ seconds", "N seconds")
     :gsub("%d+ out of %d+ bytes", "N out of M bytes"):gsub("%d+ bytes remaining", "N bytes remaining")
+    :gsub("%[Connection timeout after N ms%]",
+      "[Failed to connect to 127.0.0.1 port PORT after N ms: Timeout was reached]")
     :gsub("\n", " "))
 end
 

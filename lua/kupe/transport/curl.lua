@@ -28,7 +28,10 @@ function Transport:send(req)
   if not status then
     return nil, body, head, ctype -- kind, message, sent
   end
-  return { status = status, body = body, head = head, content_type = ctype, bytes = bytes }
+  -- Built at its final size: the pipeline adds attempts, elapsed, method
+  -- and path to every response, which would otherwise make it rehash.
+  return { status = status, body = body, head = head, content_type = ctype, bytes = bytes,
+    attempts = false, elapsed = false, method = false, path = false }
 end
 
 Transport.sleep = function(_, s) core.sleep(s) end
