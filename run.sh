@@ -44,7 +44,7 @@ cmd_demo() {
 
 cmd_test() {
   cmd_deps
-  build lua5.4 luajit
+  build lua5.4 luajit lua5.3
   local log; log=$(mktemp)
   local rc=0
   luacheck --no-color -q $(lint_dirs) >/dev/null || {
