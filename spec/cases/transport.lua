@@ -7,15 +7,11 @@ local assert = require "luassert"
 local socket = require "socket"
 local core = require "kupe.core"
 local h = require "spec.helpers.kupe"
+local kit = require "spec.helpers.case_kit"
 
 return function(t)
   local emu = t.emu
-  local cases = {}
-  local function case(name, fn) cases[#cases + 1] = { name, fn } end
-
-  local function count(route)
-    return emu.stats().routes[route] or 0
-  end
+  local cases, case = kit.registry()
 
   local function timed(fn, ...)
     local t0 = core.now()
@@ -155,7 +151,7 @@ return function(t)
     local me, resp = c:me()
     assert.is_table(me)
     assert.equal(3, resp.attempts)
-    assert.equal(3, count("GET /api/v1/me"))
+    assert.equal(3, t.requests("GET /api/v1/me"))
   end)
 
   case("waits Retry-After seconds on 429", function()
@@ -176,7 +172,7 @@ return function(t)
     assert.equal("network", err.kind)
     assert.is_true(err.sent)
     assert.equal(1, err.attempts)
-    assert.equal(1, count("POST /api/call/create_call"))
+    assert.equal(1, t.requests("POST /api/call/create_call"))
     assert(c:me(), "the client works normally afterwards")
   end)
 
@@ -249,11 +245,7 @@ return function(t)
   end)
 
   case("sends a multipart form with a field and a file", function()
-    local dir = t.tmpdir()
-    local path = dir .. "/notes.txt"
-    local f = assert(io.open(path, "wb"))
-    f:write("line one\nline two\n")
-    f:close()
+    local path = kit.write(t.tmpdir() .. "/notes.txt", "line one\nline two\n")
     local c = t.client()
     assert(c:request("POST", other_url("/upload"), { form = {
       { name = "purpose", value = "knowledge" },
@@ -274,14 +266,14 @@ return function(t)
     local c = t.client()
     assert(c:request("GET", "/api/v1/me", { headers = { ["X-Request-Id"] = "abc-123" } }))
     assert.equal("abc-123", emu.stats().last_request.headers["x-request-id"])
-    local before = emu.stats().requests_total
+    local before = t.requests()
     assert.has_error(function()
       c:request("GET", "/api/v1/me", { headers = { ["X-Note"] = "a\r\nx-api-key: forged" } })
     end, "request: header 'X-Note' contains CR, LF or NUL")
     assert.has_error(function()
       c:request("GET", "/api/v1/me", { headers = { ["X-API-Key"] = "other" } })
     end, "request: header 'X-API-Key' is managed by the client")
-    assert.equal(before, emu.stats().requests_total)
+    assert.equal(before, t.requests())
   end)
 
   case("never gives a sink an error answer", function()
