@@ -4,10 +4,10 @@
 -- (libcurl, busted) and spec/06-nginx (cosockets, inside nginx); see
 -- spec/helpers/cases.lua.
 local assert = require "luassert"
-local socket = require "socket"
 local core = require "kupe.core"
 local h = require "spec.helpers.kupe"
 local kit = require "spec.helpers.case_kit"
+local ports = require "spec.helpers.ports"
 
 return function(t)
   local emu = t.emu
@@ -17,34 +17,6 @@ return function(t)
     local t0 = core.now()
     local a, b = fn(...)
     return core.now() - t0, a, b
-  end
-
-  -- A port with nothing listening (bound, then closed).
-  local function closed_port()
-    local s = assert(socket.bind("127.0.0.1", 0))
-    local _, port = s:getsockname()
-    s:close()
-    return port
-  end
-
-  -- A loopback listener whose accept queue is full: a connect gets no
-  -- SYN-ACK and times out without leaving the machine.
-  local function full_listener()
-    local srv = assert(socket.tcp())
-    assert(srv:bind("127.0.0.1", 0))
-    assert(srv:listen(0))
-    local _, port = srv:getsockname()
-    local fillers = {}
-    for i = 1, 4 do
-      local s = socket.tcp()
-      s:settimeout(0.2)
-      s:connect("127.0.0.1", port)
-      fillers[i] = s
-    end
-    return port, function()
-      for _, s in ipairs(fillers) do s:close() end
-      srv:close()
-    end
   end
 
   local function other_url(path)
@@ -185,7 +157,7 @@ return function(t)
   end)
 
   case("retries a POST when the connection was refused (nothing was sent)", function()
-    local c = t.client { base_url = "http://127.0.0.1:" .. closed_port(), max_retries = 2 }
+    local c = t.client { base_url = "http://127.0.0.1:" .. ports.closed(), max_retries = 2 }
     local data, err = c:request("POST", "/api/call/create_call")
     assert.is_nil(data)
     assert.equal("network", err.kind)
@@ -205,7 +177,7 @@ return function(t)
   end)
 
   case("fires the connect timeout within 20% of the set value", function()
-    local port, close = full_listener()
+    local port, close = ports.full_queue()
     local c = t.client { base_url = "http://127.0.0.1:" .. port, connect_timeout = 1, max_retries = 0 }
     local elapsed, me, err = timed(c.me, c)
     close()
