@@ -128,6 +128,20 @@ return function(t)
       function() c.phone:incoming_twiml_post { To = { "a" } } end)
   end)
 
+  case("raises for bad TwiML fields at the line that called the method", function()
+    local c = t.client()
+    for _, call in ipairs {
+      function() c.phone:incoming_twiml "To=+1" end,
+      function() c.phone:incoming_twiml { To = true } end,
+      function() c.phone:incoming_twiml_post(42) end,
+      function() c.phone:incoming_twiml_post { To = { "a" } } end,
+    } do
+      local ok, msg = pcall(call)
+      assert.is_false(ok)
+      assert.matches("cases/phone%.lua:%d+: bad argument #1 to 'incoming_twiml", msg)
+    end
+  end)
+
   case("reports a TwiML route that answers something else than XML", function()
     local c = t.client()
     emu.fault("GET /api/call/incoming_call", { status = 200, json = { ok = true } }, 1)

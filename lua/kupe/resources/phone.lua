@@ -126,11 +126,11 @@ end
 local function check_fields(fields, fname)
   if fields == nil then return {} end
   if type(fields) ~= "table" then
-    error(("bad argument #1 to '%s' (table expected, got %s)"):format(fname, type(fields)), 4)
+    error(("bad argument #1 to '%s' (table expected, got %s)"):format(fname, type(fields)), 3)
   end
   for k, v in pairs(fields) do
     if type(k) ~= "string" or (type(v) ~= "string" and type(v) ~= "number") then
-      error(("bad argument #1 to '%s' (fields must be name = string or number)"):format(fname), 4)
+      error(("bad argument #1 to '%s' (fields must be name = string or number)"):format(fname), 3)
     end
   end
   return fields
