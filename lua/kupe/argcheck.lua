@@ -17,7 +17,7 @@ local json = require "kupe.json"
 
 local M = {}
 
-local type, floor, tostring = type, math.floor, tostring
+local type, floor, huge, tostring = type, math.floor, math.huge, tostring
 
 --- Raises "bad argument #n to 'fname' (msg)" at the public method's caller.
 function M.fail(fname, n, msg, depth)
@@ -25,9 +25,21 @@ function M.fail(fname, n, msg, depth)
 end
 local fail = M.fail
 
+--- How a message names a wrong value: its type, or "an empty string".
 local function got(v)
   if type(v) == "string" and v == "" then return "an empty string" end
   return type(v)
+end
+M.got = got
+
+--- A table argument whose message names it by type alone: "[what ]table
+-- expected, got <type>" (opts, below, says "an empty string" for "").
+function M.table(v, what, fname, n, depth)
+  if type(v) ~= "table" then
+    fail(fname, n, ("%stable expected, got %s"):format(what and what .. " " or "", type(v)),
+      (depth or 0) + 1)
+  end
+  return v
 end
 
 --- A table argument (an options or body table); nil allowed when optional.
@@ -57,6 +69,24 @@ function M.string(v, name, fname, n, opts, depth)
       opts.nonempty and "non-empty " or "", got(v)), (depth or 0) + 1)
   end
   return v
+end
+
+local NONEMPTY = { nonempty = true }
+
+--- An id for a path: a non-empty string.
+function M.id(v, name, fname, n, depth)
+  M.string(v, name, fname, n, NONEMPTY, (depth or 0) + 1)
+  return v
+end
+
+--- True for a finite integral number.
+function M.is_int(v)
+  return type(v) == "number" and v == floor(v) and v > -huge and v < huge
+end
+
+--- True for a table that is not a JSON array: a JSON object to be.
+function M.is_object(v)
+  return type(v) == "table" and getmetatable(v) ~= json.array_mt and v[1] == nil
 end
 
 --- True when s has the 8-4-4-4-12 hexadecimal form of a UUID.

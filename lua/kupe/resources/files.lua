@@ -62,10 +62,6 @@ local function unwrap(method, path, data, resp, pick)
   return inner, resp
 end
 
-local function file_id_arg(file_id, fname)
-  A.string(file_id, "file_id", fname, 1, { nonempty = true }, 1)
-end
-
 local UPLOAD_FIELDS = { path = true, agent_id = true, user_id = true, filename = true,
   type = true, timeout = true, on_progress = true }
 
@@ -147,7 +143,7 @@ end
 -- @tparam string file_id
 -- @return file row, resp | nil, err
 function G:get(file_id)
-  file_id_arg(file_id, "get")
+  A.id(file_id, "file_id", "get", 1)
   local path = resource.path(ONE, "get", file_id)
   local data, resp = self._client:request("GET", path)
   return unwrap("GET", path, data, resp)
@@ -159,7 +155,7 @@ end
 -- @tparam table fields
 -- @return the updated row, resp | nil, err (404 when unknown)
 function G:update(file_id, fields)
-  file_id_arg(file_id, "update")
+  A.id(file_id, "file_id", "update", 1)
   if type(fields) ~= "table" then
     A.fail("update", 2, "table of fields expected, got " .. type(fields))
   end
@@ -172,7 +168,7 @@ end
 -- @tparam string file_id
 -- @return the answer's data (or true), resp | nil, err (404 when unknown)
 function G:delete(file_id)
-  file_id_arg(file_id, "delete")
+  A.id(file_id, "file_id", "delete", 1)
   local path = resource.path(ONE, "delete", file_id)
   local data, resp = self._client:request("DELETE", path)
   return unwrap("DELETE", path, data, resp)

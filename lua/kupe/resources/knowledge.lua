@@ -54,7 +54,7 @@ end
 -- @tparam string agent_id
 -- @return array of mapping rows, resp | nil, err
 function G:files(agent_id)
-  A.string(agent_id, "agent_id", "files", 1, { nonempty = true })
+  A.id(agent_id, "agent_id", "files", 1)
   local path = resource.path(FOR_AGENT, "files", agent_id)
   local data, resp = self._client:request("GET", path)
   return unwrap("GET", path, data, resp)
@@ -66,8 +66,8 @@ end
 -- @return the answer's data (or true), resp | nil, err (404 when the file is
 --   not mapped to the agent)
 function G:detach(agent_id, file_id)
-  A.string(agent_id, "agent_id", "detach", 1, { nonempty = true })
-  A.string(file_id, "file_id", "detach", 2, { nonempty = true })
+  A.id(agent_id, "agent_id", "detach", 1)
+  A.id(file_id, "file_id", "detach", 2)
   local path = resource.path(ONE, "detach", agent_id, file_id)
   local data, resp = self._client:request("DELETE", path)
   return unwrap("DELETE", path, data, resp)
