@@ -202,6 +202,23 @@ function M.table_list(v, name, fname, n, depth)
   return json.array(out)
 end
 
+--- The destination of a download: `opts.path` (a file, written through a
+-- temporary one) or `opts.sink` (a function), not both, and
+-- `opts.on_progress`. `needed`, when given, is the message for neither.
+function M.download_to(opts, fname, n, needed, depth)
+  local d = (depth or 0) + 1
+  local dest, sink = opts.path, opts.sink
+  if dest ~= nil and sink ~= nil then fail(fname, n, "give path or sink, not both", d) end
+  if needed and dest == nil and sink == nil then fail(fname, n, needed, d) end
+  if dest ~= nil and (type(dest) ~= "string" or dest == "") then
+    fail(fname, n, "path must be a non-empty string", d)
+  end
+  if sink ~= nil and type(sink) ~= "function" then fail(fname, n, "sink must be a function", d) end
+  if opts.on_progress ~= nil and type(opts.on_progress) ~= "function" then
+    fail(fname, n, "on_progress must be a function", d)
+  end
+end
+
 --- A shallow copy of t.
 function M.copy(t)
   local out = {}

@@ -154,6 +154,26 @@ function M.walker_spec(self, path, opts)
   return spec
 end
 
+--- A file streamed from a GET: the body goes to `opts.path` (through a
+-- temporary file beside it, renamed when complete, so a failed download
+-- leaves nothing) or to `opts.sink(chunk)`, never whole into memory, and
+-- only when its content type starts with `ctype`. `opts` also carries
+-- on_progress, timeout and stall_time (checked by argcheck.download_to).
+-- @return `{path, bytes, content_type}`, resp when the file came; nil,
+--   err when the request failed; false, resp, body for an answer of
+--   another type, which the caller reads or refuses
+function M.download(client, path, query, opts, ctype)
+  local data, resp = client:request("GET", path, {
+    query = query, sink = opts.path or opts.sink, sink_type = ctype, raw = true,
+    on_progress = opts.on_progress, timeout = opts.timeout, stall_time = opts.stall_time,
+  })
+  if data == nil then return nil, resp end
+  if data == true and resp.body == nil then
+    return { path = resp.path_written, bytes = resp.bytes, content_type = resp.content_type }, resp
+  end
+  return false, resp, data
+end
+
 M.pages, M.items = paginate.pages, paginate.items
 
 return M

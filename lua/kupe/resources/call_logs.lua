@@ -138,27 +138,11 @@ function G:export(opts)
     q.include_recordings = opts.include_recordings
   end
   if opts.size ~= nil then q.size = opts.size end -- the emulator's size knob
-  local path, sink = opts.path, opts.sink
-  if path ~= nil and sink ~= nil then A.fail("export", 1, "give path or sink, not both") end
-  if path ~= nil and (type(path) ~= "string" or path == "") then
-    A.fail("export", 1, "path must be a non-empty string")
-  end
-  if sink ~= nil and type(sink) ~= "function" then A.fail("export", 1, "sink must be a function") end
-  if q.request_id and path == nil and sink == nil then
-    A.fail("export", 1, "a ZIP export needs path or sink")
-  end
-  if opts.on_progress ~= nil and type(opts.on_progress) ~= "function" then
-    A.fail("export", 1, "on_progress must be a function")
-  end
+  A.download_to(opts, "export", 1, q.request_id and "a ZIP export needs path or sink")
 
-  local data, resp = self._client:request("GET", EXPORT, {
-    query = q, sink = path or sink, sink_type = "application/zip", raw = true,
-    on_progress = opts.on_progress, timeout = opts.timeout, stall_time = opts.stall_time,
-  })
-  if data == nil then return nil, resp end
-  if data == true and resp.body == nil then
-    return { path = resp.path_written, bytes = resp.bytes, content_type = resp.content_type }, resp
-  end
+  local file, resp, data = resource.download(self._client, EXPORT, q, opts, "application/zip")
+  if file then return file, resp end
+  if file == nil then return nil, resp end
   local ctype = resp.content_type or ""
   if ctype:find("json", 1, true) then
     local answer, err = require("kupe.json").decode(data)
@@ -174,7 +158,7 @@ function G:export(opts)
     method = "GET", path = EXPORT, body = data, headers = resp.headers,
     message = ("expected application/zip or a JSON answer, got %s"):format(
       resp.content_type or "no content type"),
-    hint = (path == nil and sink == nil) and "pass path or sink to receive a ZIP" or nil }
+    hint = (opts.path == nil and opts.sink == nil) and "pass path or sink to receive a ZIP" or nil }
 end
 
 return G

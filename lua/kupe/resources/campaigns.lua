@@ -445,28 +445,17 @@ function G:export(campaign_id, opts)
       A.fail("export", 2, ("unknown option '%s'"):format(tostring(k)))
     end
   end
-  local dest, sink = opts.path, opts.sink
-  if dest ~= nil and sink ~= nil then A.fail("export", 2, "give path or sink, not both") end
-  if dest == nil and sink == nil then A.fail("export", 2, "an export needs path or sink") end
-  if dest ~= nil and (type(dest) ~= "string" or dest == "") then
-    A.fail("export", 2, "path must be a non-empty string")
-  end
-  if sink ~= nil and type(sink) ~= "function" then A.fail("export", 2, "sink must be a function") end
-  if opts.on_progress ~= nil and type(opts.on_progress) ~= "function" then
-    A.fail("export", 2, "on_progress must be a function")
-  end
+  A.download_to(opts, "export", 2, "an export needs path or sink")
   local api_path = path("export", "/export", campaign_id)
-  local data, resp = self._client:request("GET", api_path, {
-    query = { format = format }, sink = dest or sink, sink_type = f.sink_type, raw = true,
-    on_progress = opts.on_progress, timeout = opts.timeout, stall_time = opts.stall_time,
-  })
-  if data == nil then return nil, resp end
-  if data == true and resp.body == nil then
-    return { path = resp.path_written, bytes = resp.bytes, content_type = resp.content_type,
-      format = format }, resp
+  local file, resp, body = resource.download(self._client, api_path, { format = format }, opts,
+    f.sink_type)
+  if file then
+    file.format = format
+    return file, resp
   end
+  if file == nil then return nil, resp end
   return nil, errors.new { kind = "decode", status = resp.status, method = "GET", path = api_path,
-    body = data, headers = resp.headers,
+    body = body, headers = resp.headers,
     message = ("expected a %s file, got %s"):format(format == "csv" and "CSV" or "Excel",
       resp.content_type or "no content type") }
 end
