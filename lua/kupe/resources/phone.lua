@@ -42,14 +42,8 @@ local G = resource.group("phone", {
 -- `{success, phone_numbers}`.
 -- @return array, resp | nil, err
 function G:list()
-  local data, resp = self._client:request("GET", "/api/v1/phone")
-  if data == nil then return nil, resp end
-  if type(data) == "table" and type(data.phone_numbers) == "table" then
-    return data.phone_numbers, resp
-  end
-  return nil, errors.new { kind = "decode", status = resp.status, method = "GET",
-    path = "/api/v1/phone", data = data,
-    message = "expected {success, phone_numbers} from GET /api/v1/phone" }
+  return resource.get_list(self._client, "/api/v1/phone", "phone_numbers",
+    "{success, phone_numbers}")
 end
 
 local MAP_KEYS = { agent_id = true, workflow_id = true, phone_number_id = true,

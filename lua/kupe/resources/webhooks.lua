@@ -52,12 +52,7 @@ local G = resource.group("webhooks", {
 -- `outgoing_url`), unwrapped from `{agents = [...]}`.
 -- @return array, resp | nil, err
 function G:list()
-  local data, resp = self._client:request("GET", "/api/v1/webhooks/me")
-  if data == nil then return nil, resp end
-  if type(data) == "table" and type(data.agents) == "table" then return data.agents, resp end
-  return nil, errors.new { kind = "decode", status = resp.status, method = "GET",
-    path = "/api/v1/webhooks/me", data = data,
-    message = "expected {agents = [...]} from GET /api/v1/webhooks/me" }
+  return resource.get_list(self._client, "/api/v1/webhooks/me", "agents", "{agents = [...]}")
 end
 
 --- An agent's webhook settings: `trigger_on_web_call`,
