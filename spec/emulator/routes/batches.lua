@@ -29,6 +29,7 @@ local json = require "emu.json"
 local state = require "emu.state"
 local rng = require "emu.rng"
 local v = require "emu.validate"
+local params = require "emu.params"
 
 local WAVE = 0.25                     -- seconds one wave of calls lasts
 
@@ -64,14 +65,6 @@ local TWILIO_STATUS = {
 
 ------------------------------------------------------------------------
 -- Helpers
-
-local function path_uuid(ctx, name)
-  local id = ctx.params[name]
-  if not v.is_uuid(id) then
-    v.fail_422 { v.problem("uuid_parsing", { "path", name }, "Input should be a valid UUID", id) }
-  end
-  return id:lower()
-end
 
 local function iso(t)
   return require("emu.dataset").iso(t)
@@ -139,7 +132,7 @@ local function advance(rec)
 end
 
 local function find(ctx)
-  local id = path_uuid(ctx, "batch_id")
+  local id = params.uuid(ctx, "batch_id", params.SHORT)
   local rec = store.by_id[id] or v.fail(404, "Batch not found")
   return advance(rec)
 end
@@ -271,7 +264,7 @@ local function list_mine()
 end
 
 local function list_for_user(ctx)
-  local id = path_uuid(ctx, "user_id")
+  local id = params.uuid(ctx, "user_id", params.SHORT)
   if id ~= ctx.user.user_id then
     v.fail(403, "Not allowed to list another user's batches")
   end
@@ -442,7 +435,7 @@ end
 
 local function remove_recipient(ctx)
   local rec = find(ctx)
-  local item_id = path_uuid(ctx, "item_id")
+  local item_id = params.uuid(ctx, "item_id", params.SHORT)
   before_start(rec, "Recipients can be removed")
   for i, row in ipairs(rec.rows) do
     if row.id == item_id then

@@ -14,6 +14,7 @@ local json = require "emu.json"
 local state = require "emu.state"
 local dataset = require "emu.dataset"
 local v = require "emu.validate"
+local params = require "emu.params"
 
 local db = state.store("billing")
 local acc = state.store("accounts")
@@ -263,12 +264,7 @@ local function find_session(id)
 end
 
 local function session(ctx)
-  local id = ctx.params.session_id
-  if not v.is_uuid(id) then
-    v.fail_422 { v.problem("uuid_parsing", { "path", "session_id" },
-      "Input should be a valid UUID, invalid character or length", id) }
-  end
-  local pos = find_session(id:lower())
+  local pos = find_session(params.uuid(ctx, "session_id"))
   if not pos then v.fail(404, "Session not found") end
   local row = usage_row(state.session_at(pos))
   row.currency = "USD"

@@ -30,6 +30,7 @@ local respond = require "emu.respond"
 local rng = require "emu.rng"
 local zip = require "emu.zip"
 local v = require "emu.validate"
+local params = require "emu.params"
 
 local CAMPAIGN_ORDER = json.order {
   "id", "user_id", "agent_id", "workflow_id", "call_flow_id", "caller_phone_id", "batch_name",
@@ -61,23 +62,8 @@ local DIAL_STATUSES = { "not_started", "calling", "completed", "failed", "no_ans
 ------------------------------------------------------------------------
 -- Helpers
 
-local function uuid_param(ctx, name)
-  local s = ctx.params[name]
-  if v.is_uuid(s) then return s:lower() end
-  local bad = s:find("[^%x%-]")
-  local msg
-  if bad then
-    msg = ("Input should be a valid UUID, invalid character: expected an optional prefix of"
-      .. " `urn:uuid:` followed by [0-9a-fA-F-], found `%s` at %d"):format(s:sub(bad, bad), bad)
-  else
-    msg = ("Input should be a valid UUID, invalid length: expected length 32 for simple"
-      .. " format, found %d"):format(#s:gsub("%-", ""))
-  end
-  v.fail_422 { v.problem("uuid_parsing", { "path", name }, msg, s) }
-end
-
 local function find(ctx)
-  local id = uuid_param(ctx, "campaign_id")
+  local id = params.uuid(ctx, "campaign_id", params.detail)
   local rec = store.by_id[id]
   if not rec then v.fail(404, "Campaign not found") end
   return rec

@@ -16,6 +16,7 @@ local state = require "emu.state"
 local dataset = require "emu.dataset"
 local rng = require "emu.rng"
 local v = require "emu.validate"
+local params = require "emu.params"
 
 local acc = state.store("accounts")
 local db = state.store("earnings")
@@ -149,14 +150,10 @@ return function(router)
   end)
 
   router:add("GET", "/api/v1/earnings/orgs/{org_id}", function(ctx)
-    local id = ctx.params.org_id
-    if not v.is_uuid(id) then
-      v.fail_422 { v.problem("uuid_parsing", { "path", "org_id" },
-        "Input should be a valid UUID, invalid character or length", id) }
-    end
+    local id = params.uuid(ctx, "org_id")
     local period = period_of(ctx)
     if ctx.auth ~= "bearer" then v.fail(403, "Only super admins can read any organization's earnings") end
-    local org = acc.org_by_id[id:lower()]
+    local org = acc.org_by_id[id]
     if not org then v.fail(404, "Organization not found") end
     return 200, summary(org, period)
   end)

@@ -28,6 +28,7 @@ local state = require "emu.state"
 local dataset = require "emu.dataset"
 local rng = require "emu.rng"
 local v = require "emu.validate"
+local params = require "emu.params"
 
 local acc = state.store("accounts")
 
@@ -164,23 +165,14 @@ local function summary(w, detail)
   return out
 end
 
-local function path_uuid(ctx, name)
-  local s = ctx.params[name]
-  if not v.is_uuid(s) then
-    v.fail_422 { v.problem("uuid_parsing", { "path", name },
-      "Input should be a valid UUID, invalid character or length", s) }
-  end
-  return s:lower()
-end
-
 local function find_wallet(ctx)
-  local w = acc.wallet_by_id[path_uuid(ctx, "wallet_id")]
+  local w = acc.wallet_by_id[params.uuid(ctx, "wallet_id")]
   if not w then v.fail(404, "Wallet not found") end
   return w
 end
 
 local function find_org(ctx)
-  local o = acc.org_by_id[path_uuid(ctx, "org_id")]
+  local o = acc.org_by_id[params.uuid(ctx, "org_id")]
   if not o then v.fail(404, "Organization not found") end
   return o
 end
