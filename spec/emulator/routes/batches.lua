@@ -30,6 +30,7 @@ local state = require "emu.state"
 local rng = require "emu.rng"
 local v = require "emu.validate"
 local params = require "emu.params"
+local dataset = require "emu.dataset"
 
 local WAVE = 0.25                     -- seconds one wave of calls lasts
 
@@ -66,16 +67,12 @@ local TWILIO_STATUS = {
 ------------------------------------------------------------------------
 -- Helpers
 
-local function iso(t)
-  return require("emu.dataset").iso(t)
-end
-
 -- The dialling engine. Finishing a wave at time t: its calls get their
 -- outcome, then the next wave is claimed, or the batch completes.
 local function finish_call(rec, row, outcome, t, reason)
   row.status = outcome
   row.error_message = outcome == "failed" and (reason or FAILURES[1]) or json.null
-  row.updated_at = iso(t)
+  row.updated_at = dataset.iso(t)
   rec.calling = rec.calling - 1
 end
 
@@ -92,7 +89,7 @@ local function claim(rec, t)
     if row.status == "not_started" then
       row.status = "calling"
       row.call_sid = "CA" .. state.rng():hex(32)
-      row.updated_at = iso(t)
+      row.updated_at = dataset.iso(t)
       store.by_sid[row.call_sid] = { rec, row }
       n = n + 1
     end
@@ -104,8 +101,8 @@ end
 
 local function complete(rec, t)
   rec.row.status = "completed"
-  rec.row.completed_at = iso(t)
-  rec.row.updated_at = iso(t)
+  rec.row.completed_at = dataset.iso(t)
+  rec.row.updated_at = dataset.iso(t)
   rec.next_at = nil
 end
 
@@ -165,7 +162,7 @@ local function new_row(rec, number, variables, t)
   local row = setmetatable({
     id = state.new_uuid(), batch_id = rec.row.id, to_phonenumber = number,
     variable_values = variables, status = "not_started", error_message = json.null,
-    call_sid = json.null, created_at = iso(t), updated_at = iso(t),
+    call_sid = json.null, created_at = dataset.iso(t), updated_at = dataset.iso(t),
   }, ROW_ORDER)
   rec.rows[#rec.rows + 1] = row
   return row
@@ -194,7 +191,7 @@ local function insert_records(rec, records)
       inserted[#inserted + 1] = new_row(rec, number, vars, now)
     end
   end
-  rec.row.updated_at = iso(now)
+  rec.row.updated_at = dataset.iso(now)
   return 200, setmetatable({
     success = true,
     message = ("Inserted %d recipients, %d failed"):format(#inserted, #failed),
@@ -236,7 +233,7 @@ local function create(ctx)
     end
     names[i] = n
   end
-  local now = iso(ngx.time())
+  local now = dataset.iso(ngx.time())
   local row = setmetatable({
     id = state.new_uuid(), user_id = ctx.user.user_id,
     agent_id = given(b.agent_id) and b.agent_id or json.null,
@@ -319,7 +316,7 @@ local function set_variables(ctx)
     names[i] = n
   end
   rec.row.variable_names = names
-  rec.row.updated_at = iso(ngx.time())
+  rec.row.updated_at = dataset.iso(ngx.time())
   return 200, setmetatable({ success = true, message = "Variables updated", data = rec.row },
     ENVELOPE)
 end
@@ -334,9 +331,9 @@ local function start(ctx)
   if waiting == 0 then v.fail(400, "Batch has no recipients waiting to be called") end
   local now = ngx.now()
   rec.row.status = "in_progress"
-  if rec.row.started_at == json.null then rec.row.started_at = iso(now) end
+  if rec.row.started_at == json.null then rec.row.started_at = dataset.iso(now) end
   rec.row.completed_at = json.null
-  rec.row.updated_at = iso(now)
+  rec.row.updated_at = dataset.iso(now)
   local dialling = claim(rec, now)
   return 200, setmetatable({ success = true, message = "Batch started",
     data = setmetatable({ batch_id = rec.row.id, status = "in_progress", calling = dialling,
@@ -419,7 +416,7 @@ local function upsert(ctx)
     if row then
       row.to_phonenumber = normalise(item.to_phonenumber)
       if item.variable_values ~= nil then row.variable_values = vars end
-      row.updated_at = iso(now)
+      row.updated_at = dataset.iso(now)
       updated = updated + 1
     else
       row = new_row(rec, normalise(item.to_phonenumber), vars, now)

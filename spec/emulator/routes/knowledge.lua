@@ -19,6 +19,7 @@ local json = require "emu.json"
 local state = require "emu.state"
 local v = require "emu.validate"
 local params = require "emu.params"
+local num = require "emu.num"
 
 local db = state.store("files")
 
@@ -78,10 +79,6 @@ local function chunk_terms(rec, i)
   return t
 end
 
-local function round4(x)
-  return math.floor(x * 10000 + 0.5) / 10000
-end
-
 local function score(qtf, qn, ctf)
   local hit, dot, qq, cc, sparse = 0, 0, 0, 0, 0
   for t, c in pairs(qtf) do
@@ -134,10 +131,10 @@ local function search(ctx, mode)
       for i = 1, #rec.chunks do
         order = order + 1
         local sim, sparse = score(qtf, qn, chunk_terms(rec, i))
-        local distance = round4(1 - sim)
+        local distance = num.round4(1 - sim)
         if distance <= threshold then
           hits[#hits + 1] = { text = rec.chunks[i], distance = distance, order = order,
-            sparse = round4(sparse), combined = round4(sw * sim + kw * sparse) }
+            sparse = num.round4(sparse), combined = num.round4(sw * sim + kw * sparse) }
         end
       end
     end

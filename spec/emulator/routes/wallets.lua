@@ -29,6 +29,7 @@ local dataset = require "emu.dataset"
 local rng = require "emu.rng"
 local v = require "emu.validate"
 local params = require "emu.params"
+local num = require "emu.num"
 
 local acc = state.store("accounts")
 
@@ -52,10 +53,6 @@ local DAY = 86400
 local ORG_TYPES = { "internal", "channel_partner", "distributor" }
 local RESELLER = { channel_partner = true, distributor = true }
 
-local function round4(x)
-  return math.floor(x * 10000 + 0.5) / 10000
-end
-
 ------------------------------------------------------------------------
 -- The seeded directory
 
@@ -66,7 +63,7 @@ state.on_reset(function(s)
   acc.wallets, acc.wallet_by_id, acc.wallet_by_user = {}, {}, {}
 
   local function entry(w, kind, amount, note, when, grant_id)
-    w.balance_usd = round4(w.balance_usd + amount)
+    w.balance_usd = num.round4(w.balance_usd + amount)
     local e = setmetatable({ id = r:uuid(), wallet_id = w.id, type = kind, amount_usd = amount,
       balance_after_usd = w.balance_usd, grant_id = grant_id or json.null,
       note = note or json.null, created_at = when }, ENTRY_ORDER)
@@ -89,7 +86,7 @@ state.on_reset(function(s)
     local spent = r:int(100, 1500) / 100
     entry(w, "usage", -spent, "Call usage", ago(1))
     w.monthly_spent_usd = spent
-    g.remaining_usd = round4(amount - spent)
+    g.remaining_usd = num.round4(amount - spent)
     return w
   end
   local function org(name, org_type, commission, markup, currency, days)
@@ -143,7 +140,7 @@ local function summary(w, detail)
     org_name = o and o.name or json.null, balance_usd = w.balance_usd, currency = "USD",
     monthly_cap_usd = w.monthly_cap_usd, monthly_spent_usd = w.monthly_spent_usd,
     cap_remaining_usd = w.monthly_cap_usd == json.null and json.null
-      or round4(math.max(0, w.monthly_cap_usd - w.monthly_spent_usd)),
+      or num.round4(math.max(0, w.monthly_cap_usd - w.monthly_spent_usd)),
     created_at = w.created_at,
     metadata = { active_grants = active, next_expiry = next_expiry or json.null,
       ledger_entries = #w.ledger },
@@ -240,7 +237,7 @@ return function(router)
       note = body.note or json.null, granted_at = now,
       expires_at = body.expires_at or dataset.iso(ngx.time() + 365 * DAY) }, GRANT_ORDER)
     w.grants[#w.grants + 1] = g
-    w.balance_usd = round4(w.balance_usd + body.amount_usd)
+    w.balance_usd = num.round4(w.balance_usd + body.amount_usd)
     w.ledger[#w.ledger + 1] = setmetatable({ id = state.new_uuid(), wallet_id = w.id,
       type = "grant", amount_usd = body.amount_usd, balance_after_usd = w.balance_usd,
       grant_id = g.id, note = body.note or json.null, created_at = now }, ENTRY_ORDER)
@@ -268,7 +265,7 @@ return function(router)
     if w.balance_usd + body.amount_usd < 0 then
       v.fail(400, "The adjustment would make the balance negative")
     end
-    w.balance_usd = round4(w.balance_usd + body.amount_usd)
+    w.balance_usd = num.round4(w.balance_usd + body.amount_usd)
     local e = setmetatable({ id = state.new_uuid(), wallet_id = w.id, type = "adjustment",
       amount_usd = body.amount_usd, balance_after_usd = w.balance_usd, grant_id = json.null,
       note = body.reason, created_at = state.now_iso() }, ENTRY_ORDER)
