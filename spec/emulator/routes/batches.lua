@@ -31,6 +31,7 @@ local rng = require "emu.rng"
 local v = require "emu.validate"
 local params = require "emu.params"
 local dataset = require "emu.dataset"
+local paging = require "emu.paging"
 
 local WAVE = 0.25                     -- seconds one wave of calls lasts
 
@@ -273,12 +274,7 @@ local function browse(ctx)
     { "page_size", "int", ge = 1, le = 100, default = 20 } })
   local all = {}
   for k = #store.list, 1, -1 do all[#all + 1] = advance(store.list[k]).row end
-  local items = json.array()
-  for k = (q.page - 1) * q.page_size + 1, math.min(#all, q.page * q.page_size) do
-    items[#items + 1] = all[k]
-  end
-  return 200, setmetatable({ items = items, total = #all, page = q.page,
-    page_size = q.page_size }, json.order { "items", "total", "page", "page_size" })
+  return 200, paging.page(all, q.page, q.page_size)
 end
 
 local function get(ctx)

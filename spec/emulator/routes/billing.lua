@@ -17,6 +17,7 @@ local v = require "emu.validate"
 local params = require "emu.params"
 local dates = require "emu.dates"
 local num = require "emu.num"
+local paging = require "emu.paging"
 
 local db = state.store("billing")
 local acc = state.store("accounts")
@@ -132,8 +133,7 @@ local function records(ctx)
       matching[#matching + 1] = e
     end
   end
-  local page = json.array()
-  for i = offset + 1, math.min(offset + limit, #matching) do page[#page + 1] = matching[i].row end
+  local page = paging.slice(matching, offset + 1, limit, function(e) return e.row end)
   local calls, duration, cost = totals(matching)
   local answer = { grouped_sessions = page, total = calls, total_duration_seconds = duration,
     total_cost_usd = cost, time_filter = q.time_filter, currency = "USD" }

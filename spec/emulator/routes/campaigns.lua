@@ -33,6 +33,7 @@ local v = require "emu.validate"
 local params = require "emu.params"
 local dataset = require "emu.dataset"
 local dates = require "emu.dates"
+local paging = require "emu.paging"
 
 local CAMPAIGN_ORDER = json.order {
   "id", "user_id", "agent_id", "workflow_id", "call_flow_id", "caller_phone_id", "batch_name",
@@ -291,11 +292,8 @@ local function list(ctx)
       picked[#picked + 1] = rec.c
     end
   end
-  local out = json.array()
-  for k = (q.page - 1) * q.page_size + 1, math.min(#picked, q.page * q.page_size) do
-    out[#out + 1] = picked[k]
-  end
-  return 200, { campaigns = out, total = #picked }
+  return 200, { campaigns = paging.slice(picked, (q.page - 1) * q.page_size + 1, q.page_size),
+    total = #picked }
 end
 
 local function create(ctx)
@@ -483,11 +481,8 @@ local function logs(ctx)
   local rec = find(ctx)
   local q = v.query(ctx, { { "page", "int", ge = 1, default = 1 },
     { "page_size", "int", ge = 1, default = 10 } })
-  local out = json.array()
-  for k = (q.page - 1) * q.page_size + 1, math.min(#rec.logs, q.page * q.page_size) do
-    out[#out + 1] = rec.logs[k]
-  end
-  return 200, { logs = out, total = #rec.logs }
+  return 200, { logs = paging.slice(rec.logs, (q.page - 1) * q.page_size + 1, q.page_size),
+    total = #rec.logs }
 end
 
 local function rate(part, whole)

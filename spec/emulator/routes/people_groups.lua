@@ -25,6 +25,7 @@ local json = require "emu.json"
 local state = require "emu.state"
 local v = require "emu.validate"
 local params = require "emu.params"
+local paging = require "emu.paging"
 
 local MAX_UPLOAD = 10 * 1024 * 1024
 local SAMPLE_ROWS = 5
@@ -249,9 +250,7 @@ local function list_rows(ctx)
   local g = find_group(ctx)
   local q = v.query(ctx, { { "limit", "int", ge = 1, le = 1000, default = 100 },
     { "offset", "int", ge = 0, default = 0 } })
-  local rows, out = store.rows[g.id], json.array()
-  for k = q.offset + 1, math.min(#rows, q.offset + q.limit) do out[#out + 1] = rows[k] end
-  return 200, { rows = out }
+  return 200, { rows = paging.slice(store.rows[g.id], q.offset + 1, q.limit) }
 end
 
 local function create_row(ctx)
