@@ -141,11 +141,8 @@ local CREATE_KEYS = { agent_id = true, workflow_id = true, user_id = true,
 --   status is not a batch status
 function G:create(batch)
   if not A.is_object(batch) then A.fail("create", 1, "table expected, got " .. type(batch)) end
-  local body = {}
-  for k, v in pairs(batch) do
-    if not CREATE_KEYS[k] then A.fail("create", 1, ("unknown field '%s'"):format(tostring(k))) end
-    body[k] = v
-  end
+  A.known(batch, CREATE_KEYS, "create", 1)
+  local body = A.copy(batch)
   for _, k in ipairs { "caller_phone_id", "batch_name" } do
     local v = batch[k]
     if type(v) ~= "string" or not v:match("%S") then
