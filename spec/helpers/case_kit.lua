@@ -25,6 +25,19 @@ function M.raises(pattern, fn)
   assert.matches(pattern, msg)
 end
 
+--- Asserts that every function in `calls` raises a "bad argument" error
+-- positioned in the file that calls this, where the functions are written:
+-- the library points its argument errors at the caller's line.
+function M.raise_at_caller(calls)
+  local here = debug.getinfo(2, "S").short_src
+  for i, call in ipairs(calls) do
+    local ok, msg = pcall(call)
+    assert.is_false(ok)
+    assert.equal(here, msg:sub(1, #here), ("call %d: %s"):format(i, msg))
+    assert.matches("^:%d+: bad argument #%d to '[%w_]+' %(", msg:sub(#here + 1))
+  end
+end
+
 --- Writes text to path (binary) and returns path.
 function M.write(path, text)
   local f = assert(io.open(path, "wb"))
