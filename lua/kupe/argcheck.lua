@@ -17,7 +17,7 @@ local json = require "kupe.json"
 
 local M = {}
 
-local type, floor, tostring = type, math.floor, tostring
+local type, floor, huge, tostring = type, math.floor, math.huge, tostring
 
 --- Raises "bad argument #n to 'fname' (msg)" at the public method's caller.
 function M.fail(fname, n, msg, depth)
@@ -25,9 +25,21 @@ function M.fail(fname, n, msg, depth)
 end
 local fail = M.fail
 
+--- How a message names a wrong value: its type, or "an empty string".
 local function got(v)
   if type(v) == "string" and v == "" then return "an empty string" end
   return type(v)
+end
+M.got = got
+
+--- A table argument whose message names it by type alone: "[what ]table
+-- expected, got <type>" (opts, below, says "an empty string" for "").
+function M.table(v, what, fname, n, depth)
+  if type(v) ~= "table" then
+    fail(fname, n, ("%stable expected, got %s"):format(what and what .. " " or "", type(v)),
+      (depth or 0) + 1)
+  end
+  return v
 end
 
 --- A table argument (an options or body table); nil allowed when optional.
@@ -57,6 +69,24 @@ function M.string(v, name, fname, n, opts, depth)
       opts.nonempty and "non-empty " or "", got(v)), (depth or 0) + 1)
   end
   return v
+end
+
+local NONEMPTY = { nonempty = true }
+
+--- An id for a path: a non-empty string.
+function M.id(v, name, fname, n, depth)
+  M.string(v, name, fname, n, NONEMPTY, (depth or 0) + 1)
+  return v
+end
+
+--- True for a finite integral number.
+function M.is_int(v)
+  return type(v) == "number" and v == floor(v) and v > -huge and v < huge
+end
+
+--- True for a table that is not a JSON array: a JSON object to be.
+function M.is_object(v)
+  return type(v) == "table" and getmetatable(v) ~= json.array_mt and v[1] == nil
 end
 
 --- True when s has the 8-4-4-4-12 hexadecimal form of a UUID.
@@ -170,6 +200,23 @@ function M.table_list(v, name, fname, n, depth)
     out[i] = v[i]
   end
   return json.array(out)
+end
+
+--- The destination of a download: `opts.path` (a file, written through a
+-- temporary one) or `opts.sink` (a function), not both, and
+-- `opts.on_progress`. `needed`, when given, is the message for neither.
+function M.download_to(opts, fname, n, needed, depth)
+  local d = (depth or 0) + 1
+  local dest, sink = opts.path, opts.sink
+  if dest ~= nil and sink ~= nil then fail(fname, n, "give path or sink, not both", d) end
+  if needed and dest == nil and sink == nil then fail(fname, n, needed, d) end
+  if dest ~= nil and (type(dest) ~= "string" or dest == "") then
+    fail(fname, n, "path must be a non-empty string", d)
+  end
+  if sink ~= nil and type(sink) ~= "function" then fail(fname, n, "sink must be a function", d) end
+  if opts.on_progress ~= nil and type(opts.on_progress) ~= "function" then
+    fail(fname, n, "on_progress must be a function", d)
+  end
 end
 
 --- A shallow copy of t.

@@ -16,6 +16,8 @@
 -- @module kupe.resource
 
 local core = require "kupe.core"
+local errors = require "kupe.errors"
+local json = require "kupe.json"
 local paginate = require "kupe.paginate"
 
 local M = {}
@@ -152,6 +154,64 @@ function M.walker_spec(self, path, opts)
     return client:request("GET", path, { query = params })
   end
   return spec
+end
+
+--- The array under `key` of a GET answer that wraps its list
+-- (`{success, phone_numbers}`, `{agents}`). An answer of another shape is
+-- a decode error that names `shape`, never a silent nil.
+function M.get_list(client, path, key, shape)
+  local data, resp = client:request("GET", path)
+  if data == nil then return nil, resp end
+  if type(data) == "table" and type(data[key]) == "table" then return data[key], resp end
+  return nil, errors.new { kind = "decode", status = resp.status, method = "GET", path = path,
+    data = data, message = ("expected %s from GET %s"):format(shape, path) }
+end
+
+--- Unwraps a `{message, data}` answer (the files and knowledge routes):
+-- its `data`, or true when that is absent or null; the whole answer goes
+-- to `resp.data`. `pick(data)`, when given, digs further and returns nil
+-- for a shape it does not know. Pass a request's two results as data,
+-- resp: a failed request comes back unchanged. An answer of another shape
+-- is a decode error, never a silent nil.
+function M.unwrap(method, path, data, resp, pick)
+  if data == nil then return nil, resp end
+  if type(data) ~= "table" or data.message == nil then
+    return nil, errors.new { kind = "decode", status = resp.status, method = method,
+      path = path, body = resp.body,
+      message = "expected the API's {message, data} answer" }
+  end
+  resp.data = data
+  local inner = data.data
+  if pick then
+    local v = pick(inner)
+    if v == nil then
+      return nil, errors.new { kind = "decode", status = resp.status, method = method,
+        path = path, body = resp.body, message = "the answer's data has an unexpected shape" }
+    end
+    return v, resp
+  end
+  if inner == nil or inner == json.null then return true, resp end
+  return inner, resp
+end
+
+--- A file streamed from a GET: the body goes to `opts.path` (through a
+-- temporary file beside it, renamed when complete, so a failed download
+-- leaves nothing) or to `opts.sink(chunk)`, never whole into memory, and
+-- only when its content type starts with `ctype`. `opts` also carries
+-- on_progress, timeout and stall_time (checked by argcheck.download_to).
+-- @return `{path, bytes, content_type}`, resp when the file came; nil,
+--   err when the request failed; false, resp, body for an answer of
+--   another type, which the caller reads or refuses
+function M.download(client, path, query, opts, ctype)
+  local data, resp = client:request("GET", path, {
+    query = query, sink = opts.path or opts.sink, sink_type = ctype, raw = true,
+    on_progress = opts.on_progress, timeout = opts.timeout, stall_time = opts.stall_time,
+  })
+  if data == nil then return nil, resp end
+  if data == true and resp.body == nil then
+    return { path = resp.path_written, bytes = resp.bytes, content_type = resp.content_type }, resp
+  end
+  return false, resp, data
 end
 
 M.pages, M.items = paginate.pages, paginate.items

@@ -1,29 +1,14 @@
--- The request pipeline against the emulator over real sockets: auth on
--- the wire, keep-alive, decoding, errors, redirects, header safety.
+-- The request pipeline against the emulator over real sockets: public
+-- routes, the User-Agent prefix, encoding, errors, redirects of a POST,
+-- argument checks. What both transports must do alike (credentials on the
+-- wire, keep-alive, gzip, oversized bodies, redirects, header safety) is
+-- in spec/cases/transport.lua.
 local h = require "spec.helpers.kupe"
 local kupe = require "kupe"
 local emu = h.emu
 
 describe("client:request", function()
   before_each(function() h.reset() end)
-
-  it("sends the API key as x-api-key", function()
-    local c = h.client()
-    local me = assert(c:me())
-    assert.equal("api_key", me.auth)
-    local last = emu.stats().last_request
-    assert.equal(h.KEY, last.headers["x-api-key"])
-    assert.is_nil(last.headers["authorization"])
-  end)
-
-  it("sends a bearer token as Authorization: Bearer", function()
-    local c = h.client { bearer = h.BEARER }
-    local me = assert(c:me())
-    assert.equal("bearer", me.auth)
-    local last = emu.stats().last_request
-    assert.equal("Bearer " .. h.BEARER, last.headers["authorization"])
-    assert.is_nil(last.headers["x-api-key"])
-  end)
 
   it("sends no credential to public routes when none is configured", function()
     local c = h.client { api_key = false }
@@ -40,14 +25,6 @@ describe("client:request", function()
     assert.is_nil(hdr["origin"])
   end)
 
-  it("keeps one TCP connection for 100 sequential requests", function()
-    local c = h.client()
-    assert(c:me())
-    local before = emu.stats().connections
-    for _ = 1, 100 do assert(c:me()) end
-    assert.equal(before, emu.stats().connections)
-  end)
-
   it("returns data and the raw response: status, headers, attempts, elapsed", function()
     local c = h.client()
     local me, resp = c:me()
@@ -57,15 +34,6 @@ describe("client:request", function()
     assert.equal(1, resp.attempts)
     assert.is_true(resp.elapsed >= 0 and resp.elapsed < 5)
     assert.equal("/api/v1/me", resp.path)
-  end)
-
-  it("decodes a gzip-compressed answer", function()
-    local c = h.client()
-    local page, resp = c.call_logs:list { page = 1, page_size = 50 }
-    assert.is_table(page)
-    assert.equal(50, #page.items)
-    assert.equal("gzip", resp.headers["content-encoding"])
-    assert.matches("gzip", emu.stats().last_request.headers["accept-encoding"])
   end)
 
   it("encodes query values per RFC 3986 and integral floats without a fraction", function()
@@ -152,34 +120,6 @@ describe("client:request", function()
     assert.equal(200, resp.status)
   end)
 
-  it("refuses an oversized body with kind too_large", function()
-    emu.fault("GET /api/v1/me", { oversize = 2 * 1024 * 1024 }, 1)
-    local c = h.client { max_response_size = 1024 * 1024 }
-    local data, err = c:me()
-    assert.is_nil(data)
-    assert.equal("too_large", err.kind)
-    assert.matches("max_response_size", tostring(err))
-    assert(c:me(), "the client works normally afterwards")
-  end)
-
-  it("follows a redirect to another host without the credential", function()
-    emu.fault("GET /api/v1/me", { redirect = "other" }, 1)
-    local c = h.client()
-    local data = assert(c:me())
-    assert.is_table(data)
-    local other = emu.stats().other_host
-    assert.equal(1, #other)
-    assert.is_nil(other[1].headers["x-api-key"])
-    assert.is_nil(other[1].headers["authorization"])
-  end)
-
-  it("follows a same-origin redirect with the credential", function()
-    emu.fault("GET /api/v1/me", { redirect = "same" }, 1)
-    local c = h.client()
-    local me = assert(c:me())
-    assert.equal("api_key", me.auth)
-  end)
-
   it("does not follow a redirect of a POST", function()
     emu.fault("POST /api/v1/agents/simple", { redirect = "other", status = 307 }, 1)
     local c = h.client()
@@ -187,27 +127,6 @@ describe("client:request", function()
     assert.is_nil(data)
     assert.equal("redirect", err.kind)
     assert.equal(0, #emu.stats().other_host)
-  end)
-
-  it("refuses a header containing CR or LF before sending anything", function()
-    local c = h.client()
-    local before = emu.stats().requests_total
-    assert.has_error(function()
-      c:request("GET", "/api/v1/me", { headers = { ["X-Note"] = "a\r\nx-api-key: forged" } })
-    end, "request: header 'X-Note' contains CR, LF or NUL")
-    assert.has_error(function()
-      c:request("GET", "/api/v1/me", { headers = { ["Bad Name"] = "v" } })
-    end)
-    assert.has_error(function()
-      c:request("GET", "/api/v1/me", { headers = { ["X-API-Key"] = "other" } })
-    end, "request: header 'X-API-Key' is managed by the client")
-    assert.equal(before, emu.stats().requests_total)
-  end)
-
-  it("sends custom headers that are safe", function()
-    local c = h.client()
-    assert(c:request("GET", "/api/v1/me", { headers = { ["X-Request-Id"] = "abc-123" } }))
-    assert.equal("abc-123", emu.stats().last_request.headers["x-request-id"])
   end)
 
   it("raises for caller mistakes, naming the argument", function()

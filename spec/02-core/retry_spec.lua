@@ -1,53 +1,16 @@
--- Retries, Retry-After and timeouts, provoked for real: the emulator
--- counts every attempt it receives.
+-- Retries and Retry-After, provoked for real: the emulator counts every
+-- attempt it receives. What both transports must do alike (a GET retried
+-- after 503 or a dropped connection, Retry-After on 429, a dropped POST
+-- not repeated, the timeouts) is in spec/cases/transport.lua.
 local h = require "spec.helpers.kupe"
-local core = require "kupe.core"
-local socket = require "socket"
 local emu = h.emu
 
 local function count(route)
   return emu.stats().routes[route] or 0
 end
 
--- A loopback listener whose accept queue is full: new connections get no
--- SYN-ACK, so a connect times out without leaving the machine.
-local function full_listener()
-  local srv = assert(socket.tcp())
-  assert(srv:bind("127.0.0.1", 0))
-  assert(srv:listen(0))
-  local _, port = srv:getsockname()
-  local fillers = {}
-  for i = 1, 4 do
-    local s = socket.tcp()
-    s:settimeout(0.2)
-    s:connect("127.0.0.1", port)
-    fillers[i] = s
-  end
-  return port, function()
-    for _, s in ipairs(fillers) do s:close() end
-    srv:close()
-  end
-end
-
--- A port with nothing listening (bound, then closed).
-local function closed_port()
-  local s = assert(socket.bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  return port
-end
-
 describe("retries", function()
   before_each(function() h.reset() end)
-
-  it("retries a GET after 503 and succeeds, counting the attempts", function()
-    emu.fault("GET /api/v1/me", { status = 503, json = { detail = "busy" } }, 2)
-    local c = h.client { max_retries = 2 }
-    local me, resp = c:me()
-    assert.is_table(me)
-    assert.equal(3, resp.attempts)
-    assert.equal(3, count("GET /api/v1/me"))
-  end)
 
   it("gives up after max_retries and reports the attempts", function()
     emu.fault("GET /api/v1/me", { status = 500, json = { detail = "boom" } }, 5)
@@ -59,17 +22,6 @@ describe("retries", function()
     assert.is_true(err.retryable)
     assert.equal(3, count("GET /api/v1/me"))
     assert.matches("after 3 attempts", tostring(err))
-  end)
-
-  it("waits Retry-After seconds on 429", function()
-    emu.fault("GET /api/v1/me", { status = 429, headers = { ["Retry-After"] = "1" },
-      json = { detail = "slow down" } }, 1)
-    local c = h.client()
-    local elapsed, r = h.timed(c.me, c)
-    assert.is_table(r[1])
-    assert.equal(2, r[2].attempts)
-    assert.is_true(elapsed >= 0.95, "waited " .. elapsed)
-    assert.is_true(elapsed < 1.6, "waited " .. elapsed)
   end)
 
   it("understands Retry-After as an HTTP date", function()
@@ -114,17 +66,6 @@ describe("retries", function()
     assert.equal(1, count("POST /api/call/create_call"))
   end)
 
-  it("does not repeat a POST whose connection dropped after sending", function()
-    emu.fault("POST /api/call/create_call", { drop = true }, 3)
-    local c = h.client()
-    local data, err = c:request("POST", "/api/call/create_call", { query = { phoneNumber = "+15550100" } })
-    assert.is_nil(data)
-    assert.equal("network", err.kind)
-    assert.equal(1, err.attempts)
-    assert.equal(1, count("POST /api/call/create_call"))
-    assert(c:me(), "the client works normally afterwards")
-  end)
-
   it("does not repeat a POST sent on a reused connection that dropped", function()
     local c = h.client()
     assert(c:me()) -- the connection is now in the cache
@@ -134,24 +75,6 @@ describe("retries", function()
     assert.equal("network", err.kind)
     assert.equal(1, count("POST /api/call/create_call"))
     assert(c:me(), "the client works normally afterwards")
-  end)
-
-  it("retries a GET whose connection dropped", function()
-    emu.fault("GET /api/v1/me", { drop = true }, 1)
-    local c = h.client()
-    local me, resp = c:me()
-    assert.is_table(me)
-    assert.equal(2, resp.attempts)
-  end)
-
-  it("retries a POST when the connection was refused (nothing was sent)", function()
-    local c = h.client { base_url = "http://127.0.0.1:" .. closed_port(), max_retries = 2 }
-    local data, err = c:request("POST", "/api/call/create_call")
-    assert.is_nil(data)
-    assert.equal("network", err.kind)
-    assert.is_false(err.sent)
-    assert.equal(3, err.attempts)
-    assert.matches("hint: nothing answered", tostring(err))
   end)
 
   it("shows every attempt to the hooks, without the secret or a body", function()
@@ -195,50 +118,5 @@ describe("retries", function()
     p:close()
     assert.matches("kupe: GET /api/v1/me %-> 200 %(attempt 1,", out)
     assert.is_nil(out:find(h.KEY, 1, true))
-  end)
-end)
-
-describe("timeouts", function()
-  before_each(function() h.reset() end)
-
-  it("fires the total timeout within 20% of the set value", function()
-    emu.fault("GET /api/v1/me", { delay = 3 }, 1)
-    local c = h.client { timeout = 1, max_retries = 0 }
-    local elapsed, r = h.timed(c.me, c)
-    local err = r[2]
-    assert.is_nil(r[1])
-    assert.equal("timeout", err.kind)
-    assert.equal("total", err.phase)
-    assert.is_true(elapsed >= 0.8 and elapsed <= 1.2, "took " .. elapsed)
-  end)
-
-  it("fires the connect timeout within 20% of the set value", function()
-    local port, close = full_listener()
-    local c = h.client { base_url = "http://127.0.0.1:" .. port, connect_timeout = 1, max_retries = 0 }
-    local elapsed, r = h.timed(c.me, c)
-    close()
-    local err = r[2]
-    assert.is_nil(r[1])
-    assert.equal("timeout", err.kind)
-    assert.equal("connect", err.phase)
-    assert.is_false(err.sent)
-    assert.is_true(elapsed >= 0.8 and elapsed <= 1.2, "took " .. elapsed)
-  end)
-
-  it("stops a stalled download with the stall limit, not a total deadline", function()
-    emu.fault("GET /api/v1/call-analytics/export", { drip = { bytes = 10, interval = 0.5 },
-      content_type = "application/zip", body = string.rep("x", 200) }, 1)
-    local c = h.client { max_retries = 0 }
-    local chunks = 0
-    local t0 = core.now()
-    local data, err = c:request("GET", "/api/v1/call-analytics/export", {
-      query = { request_id = "x" }, sink = function() chunks = chunks + 1 end,
-      stall_limit = 100, stall_time = 1,
-    })
-    local elapsed = core.now() - t0
-    assert.is_nil(data)
-    assert.equal("timeout", err.kind)
-    assert.equal("stall", err.phase)
-    assert.is_true(elapsed < 3, "took " .. elapsed)
   end)
 end)

@@ -4,9 +4,9 @@
 -- specs and the nginx specs (see spec/helpers/cases.lua).
 local assert = require "luassert"
 local kupe = require "kupe"
+local kit = require "spec.helpers.case_kit"
 
-local UUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
-local UNKNOWN = "00000000-0000-4000-8000-000000000000"
+local UUID, UNKNOWN, raises = kit.UUID, kit.UNKNOWN, kit.raises
 
 local FULL = {
   agent = { name = "Clinic Reception 2", welcome_message = "Hello, you've reached the clinic." },
@@ -21,27 +21,7 @@ local FULL = {
 
 return function(t)
   local emu = t.emu
-  local cases = {}
-  local function case(name, fn) cases[#cases + 1] = { name, fn } end
-
-  local function count(route)
-    return emu.stats().routes[route] or 0
-  end
-
-  -- An active and an inactive agent of the data set.
-  local function seeded()
-    local active, inactive
-    for _, a in ipairs(emu.info().agents) do
-      if a.is_active then active = active or a.id else inactive = inactive or a.id end
-    end
-    return active, inactive
-  end
-
-  local function raises(pattern, fn)
-    local ok, msg = pcall(fn)
-    assert.is_false(ok, "expected an error matching " .. pattern)
-    assert.matches(pattern, msg)
-  end
+  local cases, case = kit.registry()
 
   case("lists the caller's agents as an array", function()
     local c = t.client()
@@ -63,10 +43,10 @@ return function(t)
   case("collects every page into one array when the server pages", function()
     t.reset { agents = 45 }
     local c = t.client()
-    local before = count("GET /api/v1/agents")
+    local before = t.requests("GET /api/v1/agents")
     local list = assert(c.agents:list { scope = "all" })
     assert.equal(45, #list)
-    assert.equal(3, count("GET /api/v1/agents") - before) -- 20 + 20 + 5
+    assert.equal(3, t.requests("GET /api/v1/agents") - before) -- 20 + 20 + 5
     local seen = {}
     for _, a in ipairs(list) do
       assert.is_nil(seen[a.id], "no agent twice")
@@ -96,14 +76,14 @@ return function(t)
 
   case("raises for paging in list and bad parameters, before sending", function()
     local c = t.client()
-    local before = count("GET /api/v1/agents")
+    local before = t.requests("GET /api/v1/agents")
     raises("is for agents:pages{} or agents:items{}", function() c.agents:list { page = 1 } end)
     raises('scope must be "mine" or "all"', function() c.agents:list { scope = "everyone" } end)
     raises("unknown parameter 'name'", function() c.agents:list { name = "x" } end)
     raises("page_size must be an integer from 1 to 100",
       function() c.agents:pages { page_size = 101 } end)
     raises("limit must be an integer >= 0", function() c.agents:items { limit = -1 } end)
-    assert.equal(before, count("GET /api/v1/agents"))
+    assert.equal(before, t.requests("GET /api/v1/agents"))
   end)
 
   case("creates an agent in full (201) and reads it back", function()
@@ -126,7 +106,7 @@ return function(t)
 
   case("raises for create bodies the docs rule out, before sending", function()
     local c = t.client()
-    local before = count("POST /api/v1/agents")
+    local before = t.requests("POST /api/v1/agents")
     raises("agent.name is required", function() c.agents:create {} end)
     raises("agent.name must be a non%-empty string",
       function() c.agents:create { agent = { name = "  " } } end)
@@ -143,7 +123,7 @@ return function(t)
       function() c.agents:create { agent = { name = "x" },
         transcriber_config = { transcriber_model_name = "deepgram_nova_3" } } end)
     raises("body table expected", function() c.agents:create "x" end)
-    assert.equal(before, count("POST /api/v1/agents"))
+    assert.equal(before, t.requests("POST /api/v1/agents"))
   end)
 
   case("answers 400 for a model name the catalog does not have", function()
@@ -200,15 +180,15 @@ return function(t)
   end)
 
   case("refuses to update an active agent without force, with a hint", function()
-    local active, inactive = seeded()
+    local active, inactive = t.active_and_idle()
     local c = t.client()
-    local before = count("PUT /api/v1/agents/{agent_id}")
+    local before = t.requests("PUT /api/v1/agents/{agent_id}")
     local a, err = c.agents:update(active, { agent = { description = "changed" } })
     assert.is_nil(a)
     assert.equal(400, err.status)
     assert.matches("force = true", err.hint)
     assert.matches("force = true", tostring(err))
-    assert.equal(1, count("PUT /api/v1/agents/{agent_id}") - before, "a 400 is not retried")
+    assert.equal(1, t.requests("PUT /api/v1/agents/{agent_id}") - before, "a 400 is not retried")
     a = assert(c.agents:update(active, { agent = { description = "changed" },
       agent_specific_config = { session_timeout = 600 } }, { force = true }))
     assert.equal("changed", a.agent.description)
@@ -225,7 +205,7 @@ return function(t)
   end)
 
   case("deletes an agent: active ones only with force", function()
-    local active, inactive = seeded()
+    local active, inactive = t.active_and_idle()
     local c = t.client()
     local res, err = c.agents:delete(active)
     assert.is_nil(res)
@@ -246,7 +226,7 @@ return function(t)
   end)
 
   case("patches the model, TTS, transcriber and VAD configs with the force rule", function()
-    local active = seeded()
+    local active = t.active_and_idle()
     local c = t.client()
     local a, err = c.agents:set_model_config(active, { temperature = 0.2 })
     assert.is_nil(a)
@@ -270,13 +250,13 @@ return function(t)
     a, err = c.agents:set_vad_config(active, { vad_provider_id = "no-such-vad" }, { force = true })
     assert.is_nil(a)
     assert.equal(400, err.status)
-    local before = count("PATCH /api/v1/agents/{agent_id}/transcriber-config")
+    local before = t.requests("PATCH /api/v1/agents/{agent_id}/transcriber-config")
     raises("config.language is required",
       function() c.agents:set_transcriber_config(active, { transcriber_model_name = "x" }) end)
     raises("config.vad_provider_id is required", function() c.agents:set_vad_config(active, {}) end)
     raises("config.max_tokens must be an integer >= 1",
       function() c.agents:set_model_config(active, { max_tokens = 0.5 }) end)
-    assert.equal(before, count("PATCH /api/v1/agents/{agent_id}/transcriber-config"))
+    assert.equal(before, t.requests("PATCH /api/v1/agents/{agent_id}/transcriber-config"))
   end)
 
   case("pages a light summary of agents, with a name search", function()
@@ -295,7 +275,7 @@ return function(t)
   end)
 
   case("checks an agent's configuration through /api/call/test", function()
-    local active, inactive = seeded()
+    local active, inactive = t.active_and_idle()
     local c = t.client()
     local r = assert(c.agents:validate(active))
     assert.is_true(r.valid)
@@ -315,7 +295,7 @@ return function(t)
   end)
 
   case("keeps empty arrays as arrays when an agent is read and written back", function()
-    local active = seeded()
+    local active = t.active_and_idle()
     local c = t.client()
     local a = assert(c.agents:get(active))
     local specific = a.configurations.agent_specific_config

@@ -4,18 +4,13 @@
 -- that involve one use assert.is_true with a message of their own.
 local assert = require "luassert"
 local kupe = require "kupe"
+local kit = require "spec.helpers.case_kit"
+
+local UNKNOWN = kit.UNKNOWN
 
 return function(t)
   local emu = t.emu
-  local cases = {}
-  local function case(name, fn) cases[#cases + 1] = { name, fn } end
-
-  local UNKNOWN = "00000000-0000-4000-8000-000000000000"
-
-  local function admin()
-    emu.config { bearer_tokens = { "emu_admin_session" } }
-    return t.client { bearer = "emu_admin_session" }
-  end
+  local cases, case = kit.registry()
 
   local function find(list, id)
     for _, k in ipairs(list) do
@@ -134,7 +129,7 @@ return function(t)
 
   case("raises for caller mistakes before sending", function()
     local c = t.client()
-    local before = emu.stats().requests_total
+    local before = t.requests()
     assert.has_error(function() c.api_keys:exists { provider_name = "openai" } end,
       "bad argument #1 to 'exists' (user_id must be a UUID string, got nil)")
     assert.has_error(function() c.api_keys:rename(UNKNOWN) end,
@@ -147,11 +142,11 @@ return function(t)
     assert.matches("api_keys%.lua:%d+: bad argument #2 to 'revoke' %(user_id must be a UUID string", msg)
     assert.has_error(function() c.api_keys:revoke("") end)
     assert.has_error(function() c.api_keys:list_for_user() end)
-    assert.equal(before, emu.stats().requests_total)
+    assert.equal(before, t.requests())
   end)
 
   case("creates keys from a Bearer session too", function()
-    local a = admin()
+    local a = t.admin()
     local key = assert(a.api_keys:create { name = "from the dashboard" })
     assert(t.client { api_key = key.key }:me())
   end)

@@ -3,9 +3,9 @@
 -- callback. The emulator dials in waves of batch_size lasting 0.25 s.
 -- Shared by the libcurl specs and the nginx specs.
 local assert = require "luassert"
+local kit = require "spec.helpers.case_kit"
 
-local UUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
-local UNKNOWN = "00000000-0000-4000-8000-000000000000"
+local UUID, UNKNOWN, raises = kit.UUID, kit.UNKNOWN, kit.raises
 
 local ROWS = {
   { to_phonenumber = "+919800000001", name = "Ada", plan = "Fibre 100" },
@@ -15,18 +15,7 @@ local ROWS = {
 
 return function(t)
   local emu = t.emu
-  local cases = {}
-  local function case(name, fn) cases[#cases + 1] = { name, fn } end
-
-  local function count(route)
-    return emu.stats().routes[route] or 0
-  end
-
-  local function raises(pattern, fn)
-    local ok, msg = pcall(fn)
-    assert.is_false(ok, "expected an error matching " .. pattern)
-    assert.matches(pattern, msg)
-  end
+  local cases, case = kit.registry()
 
   -- A client, and a new batch for the second agent on the first line.
   local function new_batch(extra)
@@ -79,7 +68,7 @@ return function(t)
       b[k] = v
       return b
     end
-    local before = count("POST /api/v1/batch-call/create")
+    local before = t.requests("POST /api/v1/batch-call/create")
     raises("batch_name is required", function() c.batches:create(with("batch_name", nil)) end)
     raises("caller_phone_id is required",
       function() c.batches:create(with("caller_phone_id", nil)) end)
@@ -92,7 +81,7 @@ return function(t)
     raises("variable_names%[1%] must be a name",
       function() c.batches:create(with("variable_names", { "first name" })) end)
     raises("unknown field 'size'", function() c.batches:create(with("size", 3)) end)
-    assert.equal(before, count("POST /api/v1/batch-call/create"))
+    assert.equal(before, t.requests("POST /api/v1/batch-call/create"))
   end)
 
   case("answers 400 for a caller line that is not the caller's, 422 for a malformed id", function()
@@ -131,14 +120,14 @@ return function(t)
 
   case("raises for rows without a number or with nested values", function()
     local c, id = new_batch()
-    local before = count("POST /api/v1/batch-call/upload-json/{batch_id}")
+    local before = t.requests("POST /api/v1/batch-call/upload-json/{batch_id}")
     raises("records must be a non%-empty array", function() c.batches:upload(id, {}) end)
     raises("records%[1%]%.to_phonenumber is required",
       function() c.batches:upload(id, { { name = "x" } }) end)
     raises("records%[1%] must be flat",
       function() c.batches:upload(id, { { to_phonenumber = "+1555", name = { "x" } } }) end)
     raises("batch_id must be a non%-empty string", function() c.batches:upload(nil, ROWS) end)
-    assert.equal(before, count("POST /api/v1/batch-call/upload-json/{batch_id}"))
+    assert.equal(before, t.requests("POST /api/v1/batch-call/upload-json/{batch_id}"))
   end)
 
   case("answers 404 for an unknown batch and 422 for a malformed batch id", function()
@@ -249,13 +238,13 @@ return function(t)
     local c, id = filled(5, 2)
     local r = assert(c.batches:start(id))
     assert.equal(2, r.data.calling)
-    local before = count("POST /api/v1/batch-call/start/{batch_id}")
+    local before = t.requests("POST /api/v1/batch-call/start/{batch_id}")
     local again, err = c.batches:start(id)
     assert.is_nil(again)
     assert.equal(409, err.status)
     assert.is_false(err.retryable)
     assert.matches("batches:wait", err.hint)
-    assert.equal(1, count("POST /api/v1/batch-call/start/{batch_id}") - before)
+    assert.equal(1, t.requests("POST /api/v1/batch-call/start/{batch_id}") - before)
     local s = assert(c.batches:status(id))
     assert.equal("in_progress", s.data.batch.status)
     assert.equal(2, s.data.status_counts.calling)
@@ -354,10 +343,10 @@ return function(t)
     local c, id = filled(1, 1)
     assert(c.batches:start(id))
     assert(c.batches:wait(id, { interval = 0.05 }))
-    local before = count("GET /api/v1/batch-call/{batch_id}/status")
+    local before = t.requests("GET /api/v1/batch-call/{batch_id}/status")
     local counts = assert(c.batches:wait(id))
     assert.equal(1, counts.total)
-    assert.equal(1, count("GET /api/v1/batch-call/{batch_id}/status") - before)
+    assert.equal(1, t.requests("GET /api/v1/batch-call/{batch_id}/status") - before)
   end)
 
   case("ends a call early from the carrier's status callback", function()

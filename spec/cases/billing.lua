@@ -3,34 +3,15 @@
 -- Shared by the libcurl specs and the nginx specs.
 local assert = require "luassert"
 local kupe = require "kupe"
+local kit = require "spec.helpers.case_kit"
+
+local UNKNOWN = kit.UNKNOWN
 
 return function(t)
   local emu = t.emu
-  local cases = {}
-  local function case(name, fn) cases[#cases + 1] = { name, fn } end
+  local cases, case = kit.registry()
 
-  local UNKNOWN = "00000000-0000-4000-8000-000000000000"
   local RECORDS = "GET /api/v1/billing/usage/records"
-
-  local function requests(route)
-    local stats = emu.stats()
-    return route and (stats.routes[route] or 0) or stats.requests_total
-  end
-
-  local function query()
-    local out = {}
-    for pair in (emu.stats().last_request.query or ""):gmatch("[^&]+") do
-      local k, v = pair:match("^([^=]*)=?(.*)$")
-      out[k] = v
-    end
-    return out
-  end
-
-  -- A client with a Bearer session (the dashboard); the data stays.
-  local function admin()
-    emu.config { bearer_tokens = { "emu_admin_session" } }
-    return t.client { bearer = "emu_admin_session" }
-  end
 
   local function close(a, b)
     return math.abs(a - b) < 1e-6
@@ -61,7 +42,7 @@ return function(t)
     assert.equal(10, #a.grouped_sessions)
     assert.equal(a.grouped_sessions[10].call_session_id, page.grouped_sessions[10].call_session_id)
     assert.equal(b.grouped_sessions[1].call_session_id, page.grouped_sessions[11].call_session_id)
-    assert.same({ limit = "10", offset = "10" }, query())
+    assert.same({ limit = "10", offset = "10" }, t.last_query())
   end)
 
   case("reads one page by page and page_size too", function()
@@ -88,7 +69,7 @@ return function(t)
 
   case("raises for a bad records parameter before sending", function()
     local c = t.client()
-    local before = requests()
+    local before = t.requests()
     assert.has_error(function() c.billing:records { limit = 10, page = 1 } end,
       "bad argument #1 to 'records' (page with limit/offset, or with page/page_size, not both)")
     assert.has_error(function() c.billing:records { usage_type = "voice" } end,
@@ -106,12 +87,12 @@ return function(t)
     ok, msg = pcall(function() c.billing:records { offset = -1 } end)
     assert.is_false(ok)
     assert.matches("billing%.lua:%d+: bad argument", msg)
-    assert.equal(before, requests())
+    assert.equal(before, t.requests())
   end)
 
   case("walks every page by limit and offset, stopping at the short last one", function()
     local c = t.client()
-    local before = requests(RECORDS)
+    local before = t.requests(RECORDS)
     local sizes, seen = {}, {}
     for page in c.billing:record_pages { page_size = 100 } do
       sizes[#sizes + 1] = #page.grouped_sessions
@@ -121,8 +102,8 @@ return function(t)
       end
     end
     assert.same({ 100, 100, 50 }, sizes)
-    assert.equal(3, requests(RECORDS) - before)
-    assert.same({ limit = "100", offset = "200" }, query())
+    assert.equal(3, t.requests(RECORDS) - before)
+    assert.same({ limit = "100", offset = "200" }, t.last_query())
   end)
 
   case("walks grouped sessions with limit and filters, or fails with an error", function()
@@ -182,7 +163,7 @@ return function(t)
     assert.equal(w.balance_usd, b.credit_balance_usd)
     assert.equal(w.id, b.wallet_id)
     assert.is_nil(b.monthly_cap_usd)
-    assert(admin().wallets:set_cap(w.id, { monthly_cap_usd = 500 }))
+    assert(t.admin().wallets:set_cap(w.id, { monthly_cap_usd = 500 }))
     b = assert(c.billing:credit_balance())
     assert.equal(500, b.monthly_cap_usd)
     assert.is_number(b.cap_remaining_usd)
@@ -211,7 +192,7 @@ return function(t)
       usage_type = "calls", agent_ids = { emu.info().agents[1].id } })
     assert.is_true(ack.success)
     assert.equal("ops@example.test", ack.email)
-    local q = query()
+    local q = t.last_query()
     assert.equal("2026-06-01", q.from_date)
     assert.equal(emu.info().agents[1].id, q.agent_ids)
     assert.has_error(function() c.billing:export { from_date = "2026-06-31" } end,

@@ -2,15 +2,12 @@
 -- and the nginx specs (see spec/helpers/cases.lua).
 local assert = require "luassert"
 local kupe = require "kupe"
+local kit = require "spec.helpers.case_kit"
 
 return function(t)
   local emu = t.emu
-  local cases = {}
-  local function case(name, fn) cases[#cases + 1] = { name, fn } end
-
-  local function requests(route)
-    return emu.stats().routes[route or "GET /api/v1/call-analytics"] or 0
-  end
+  local cases, case = kit.registry()
+  local LISTED = "GET /api/v1/call-analytics"
 
   -- A page as the emulator would send it, for faults that replay one.
   local function page_json(page, items, total)
@@ -41,7 +38,7 @@ return function(t)
 
   case("raises for page_size outside 1..100 before sending anything", function()
     local c = t.client()
-    local before = requests()
+    local before = t.requests(LISTED)
     for _, bad in ipairs { 0, 101, 2.5, -1 } do
       local ok, msg = pcall(c.call_logs.list, c.call_logs, { page = 1, page_size = bad })
       assert.is_false(ok)
@@ -50,7 +47,7 @@ return function(t)
     assert.has_error(function() c.call_logs:list { pagesize = 5 } end,
       "bad argument #1 to 'list' (unknown parameter 'pagesize')")
     assert.has_error(function() c.call_logs:pages { page_size = 500 } end)
-    assert.equal(before, requests())
+    assert.equal(before, t.requests(LISTED))
   end)
 
   case("filters by call type", function()
@@ -104,7 +101,7 @@ return function(t)
 
   case("walks every page lazily, stopping at the short last page", function()
     local c = t.client()
-    local before = requests()
+    local before = t.requests(LISTED)
     local sizes, seen, n = {}, {}, 0
     for page in c.call_logs:pages {} do
       sizes[#sizes + 1] = #page.items
@@ -116,24 +113,24 @@ return function(t)
     end
     assert.same({ 100, 100, 50 }, sizes)
     assert.equal(250, n)
-    assert.equal(3, requests() - before)
+    assert.equal(3, t.requests(LISTED) - before)
   end)
 
   case("stops once total is reached, without asking for an empty page", function()
     t.reset { sessions = 200 }
     local c = t.client()
-    local before, pages = requests(), 0
+    local before, pages = t.requests(LISTED), 0
     for _ in c.call_logs:pages { page_size = 100 } do pages = pages + 1 end
     assert.equal(2, pages)
-    assert.equal(2, requests() - before)
+    assert.equal(2, t.requests(LISTED) - before)
   end)
 
   case("walks sessions with limit and max_pages", function()
     local c = t.client()
-    local before, n = requests(), 0
+    local before, n = t.requests(LISTED), 0
     for _ in c.call_logs:sessions { limit = 120, page_size = 50 } do n = n + 1 end
     assert.equal(120, n)
-    assert.equal(3, requests() - before)
+    assert.equal(3, t.requests(LISTED) - before)
     local pages = 0
     for _ in c.call_logs:pages { page_size = 10, max_pages = 2 } do pages = pages + 1 end
     assert.equal(2, pages)

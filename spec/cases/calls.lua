@@ -2,32 +2,17 @@
 -- checks, the service routes of /api/call, and the current user's users.
 -- Shared by the libcurl specs and the nginx specs.
 local assert = require "luassert"
+local kit = require "spec.helpers.case_kit"
 
-local UUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
-local UNKNOWN = "00000000-0000-4000-8000-000000000000"
+local UUID, UNKNOWN, raises = kit.UUID, kit.UNKNOWN, kit.raises
 
 return function(t)
   local emu = t.emu
-  local cases = {}
-  local function case(name, fn) cases[#cases + 1] = { name, fn } end
-
-  local function count(route)
-    return emu.stats().routes[route] or 0
-  end
-
-  local function raises(pattern, fn)
-    local ok, msg = pcall(fn)
-    assert.is_false(ok, "expected an error matching " .. pattern)
-    assert.matches(pattern, msg)
-  end
-
-  local function agent_id(n)
-    return emu.info().agents[n or 2].id
-  end
+  local cases, case = kit.registry()
 
   case("places a call: routing in the query, variables in the JSON body", function()
     local c = t.client()
-    local agent = agent_id()
+    local agent = t.agent_id(2)
     local call, resp = assert(c.calls:create { to = "+919800000001", agent_id = agent,
       variables = { patient = "R. Iyer", slot = "4 pm" } })
     assert.equal(200, resp.status)
@@ -58,8 +43,8 @@ return function(t)
   case("returns a 200 status failed as nil and a call_failed error", function()
     t.reset { create_call = "failed" }
     local c = t.client()
-    local before = count("POST /api/call/create_call")
-    local call, err = c.calls:create { to = "+15551234567", agent_id = agent_id() }
+    local before = t.requests("POST /api/call/create_call")
+    local call, err = c.calls:create { to = "+15551234567", agent_id = t.agent_id(2) }
     assert.is_nil(call)
     assert.equal("call_failed", err.kind)
     assert.equal(200, err.status)
@@ -67,7 +52,7 @@ return function(t)
     assert.matches(UUID, err.data.request_id)
     assert.matches("destination unreachable", err.message)
     assert.is_false(err.retryable)
-    assert.equal(1, count("POST /api/call/create_call") - before, "never sent twice")
+    assert.equal(1, t.requests("POST /api/call/create_call") - before, "never sent twice")
     assert.matches("^kupe: POST /api/call/create_call: call_failed error %(HTTP 200%): the call "
       .. "to %+15551234567 was not placed: Carrier rejected", tostring(err))
     assert.matches(err.data.request_id:gsub("%-", "%%-"), err.hint)
@@ -88,7 +73,7 @@ return function(t)
 
   case("raises for a missing or malformed destination and bad options, before sending", function()
     local c = t.client()
-    local before = count("POST /api/call/create_call")
+    local before = t.requests("POST /api/call/create_call")
     raises("to %(the destination number%) is required", function() c.calls:create {} end)
     raises("to must be an E.164 number", function() c.calls:create { to = "5551234567" } end)
     raises("to must be an E.164 number", function() c.calls:create { to = "+1555abc" } end)
@@ -102,7 +87,7 @@ return function(t)
       c.calls:create { to = "+15551234567", phoneNumber = "+15551234567" }
     end)
     raises("table expected, got string", function() c.calls:create "+15551234567" end)
-    assert.equal(before, count("POST /api/call/create_call"))
+    assert.equal(before, t.requests("POST /api/call/create_call"))
   end)
 
   case("answers 404 for an unknown agent, 422 for a malformed one, 401 without a key", function()

@@ -3,30 +3,13 @@
 -- Shared by the libcurl specs and the nginx specs (see spec/helpers/cases.lua).
 local assert = require "luassert"
 local kupe = require "kupe"
+local kit = require "spec.helpers.case_kit"
+
+local UNKNOWN = kit.UNKNOWN
 
 return function(t)
   local emu = t.emu
-  local cases = {}
-  local function case(name, fn) cases[#cases + 1] = { name, fn } end
-
-  local UNKNOWN = "00000000-0000-4000-8000-000000000000"
-
-  -- The query of the emulator's last request, decoded (one value a key).
-  local function last_query()
-    local out = {}
-    for k, v in (emu.stats().last_request.query or ""):gmatch("([^&=]+)=?([^&]*)") do
-      out[k] = v:gsub("%%(%x%x)", function(x) return string.char(tonumber(x, 16)) end)
-    end
-    return out
-  end
-
-  local function requests()
-    return emu.stats().requests_total
-  end
-
-  local function route(key)
-    return emu.stats().routes[key] or 0
-  end
+  local cases, case = kit.registry()
 
   -- An active agent and caller line of the seeded account, and the others.
   local function fixtures()
@@ -105,7 +88,7 @@ return function(t)
       for k, v in pairs(extra or {}) do b[k] = v end
       return b
     end
-    local before = requests()
+    local before = t.requests()
     for _, key in ipairs { "agent_id", "caller_phone_id", "batch_name" } do
       assert.has_error(function() c.campaigns:create(without(key)) end,
         ("bad argument #1 to 'create' (%s is required)"):format(key))
@@ -123,7 +106,7 @@ return function(t)
     assert.has_error(function() c.campaigns:create() end,
       "bad argument #1 to 'create' (table expected, got nil)")
     assert.has_error(function() c.campaigns:update(UNKNOWN, { variable_names = "a" }) end)
-    assert.equal(before, requests())
+    assert.equal(before, t.requests())
   end)
 
   case("does not change the caller's table and passes unknown fields through", function()
@@ -196,14 +179,14 @@ return function(t)
     assert.same({ "C2", "C1" }, { page.campaigns[1].batch_name, page.campaigns[2].batch_name })
     page = assert(c.campaigns:list { page = 3, page_size = 5 })
     assert.equal(2, #page.campaigns)
-    local before = requests()
+    local before = t.requests()
     assert.has_error(function() c.campaigns:list { page_size = 101 } end,
       "bad argument #1 to 'list' (page_size must be an integer from 1 to 100)")
     assert.has_error(function() c.campaigns:list { page = 0 } end)
     assert.has_error(function() c.campaigns:list { size = 5 } end,
       "bad argument #1 to 'list' (unknown parameter 'size')")
     assert.has_error(function() c.campaigns:list { start_date = "March" } end)
-    assert.equal(before, requests())
+    assert.equal(before, t.requests())
   end)
 
   case("filters the list by creation time: dates, date-times and Unix seconds", function()
@@ -213,7 +196,7 @@ return function(t)
     assert.equal(2, assert(c.campaigns:list { start_date = "2000-01-01" }).total)
     assert.equal(0, assert(c.campaigns:list { start_date = "2999-01-01T00:00:00Z" }).total)
     assert.equal(0, assert(c.campaigns:list { end_date = 0 }).total)
-    assert.equal("1970-01-01T00:00:00Z", last_query().end_date)
+    assert.equal("1970-01-01T00:00:00Z", t.last_query().end_date)
     assert.equal(2, assert(c.campaigns:list { start_date = os.time() - 86400, end_date = os.time() + 86400 }).total)
     local res, err = c.campaigns:list { start_date = "2026-13-45" }
     assert.is_nil(res)
@@ -223,11 +206,11 @@ return function(t)
   case("walks every campaign with pages and items", function()
     local c = t.client()
     for i = 1, 25 do new_campaign(c, { batch_name = "C" .. i }) end
-    local before = route("GET /api/v1/campaigns")
+    local before = t.requests("GET /api/v1/campaigns")
     local sizes = {}
     for page in c.campaigns:pages { page_size = 10 } do sizes[#sizes + 1] = #page.campaigns end
     assert.same({ 10, 10, 5 }, sizes)
-    assert.equal(3, route("GET /api/v1/campaigns") - before)
+    assert.equal(3, t.requests("GET /api/v1/campaigns") - before)
     local seen, n = {}, 0
     for camp in c.campaigns:items {} do
       assert.is_nil(seen[camp.id])
@@ -277,14 +260,14 @@ return function(t)
   case("refuses to start a campaign that is not ready, with a readable 400", function()
     local c = t.client()
     local camp = new_campaign(c)
-    local before = route("POST /api/v1/campaigns/{campaign_id}/start")
+    local before = t.requests("POST /api/v1/campaigns/{campaign_id}/start")
     local res, err = c.campaigns:start(camp.id)
     assert.is_nil(res)
     assert.equal(400, err.status)
     assert.matches("no members", err.message)
     assert.matches("^kupe: POST /api/v1/campaigns/[%x-]+/start: 400 Bad Request: Campaign cannot start",
       tostring(err))
-    assert.equal(1, route("POST /api/v1/campaigns/{campaign_id}/start") - before, "a 400 is not retried")
+    assert.equal(1, t.requests("POST /api/v1/campaigns/{campaign_id}/start") - before, "a 400 is not retried")
     assert.equal("not_started", assert(c.campaigns:get(camp.id)).campaign.status)
     res, err = c.campaigns:start(UNKNOWN)
     assert.is_nil(res)
@@ -367,7 +350,7 @@ return function(t)
     assert.is_nil(res)
     assert.equal(404, err.status)
     assert.equal("Campaign not found", err.message)
-    local before = requests()
+    local before = t.requests()
     assert.has_error(function() c.campaigns:add_group(camp.id) end,
       "bad argument #2 to 'add_group' (group_id must be a non-empty string, got nil)")
     assert.has_error(function() c.campaigns:add_groups(camp.id, g.id) end,
@@ -375,7 +358,7 @@ return function(t)
     assert.has_error(function() c.campaigns:add_groups(camp.id, { g.id, 5 }) end,
       "bad argument #2 to 'add_groups' (group_ids[2] must be a non-empty string, got number)")
     assert.has_error(function() c.campaigns:add_groups(camp.id, { id = g.id }) end)
-    assert.equal(before, requests())
+    assert.equal(before, t.requests())
   end)
 
   case("clears members", function()
@@ -523,11 +506,11 @@ return function(t)
     assert.equal(2, #assert(c.campaigns:logs(camp.id, { page = 2 })).logs)
     assert.equal(5, #assert(c.campaigns:logs(camp.id, { page = 1, page_size = 5 })).logs)
 
-    local before = route("GET /api/v1/campaigns/{campaign_id}/logs")
+    local before = t.requests("GET /api/v1/campaigns/{campaign_id}/logs")
     local sizes = {}
     for p in c.campaigns:log_pages(camp.id, { page_size = 5 }) do sizes[#sizes + 1] = #p.logs end
     assert.same({ 5, 5, 2 }, sizes)
-    assert.equal(3, route("GET /api/v1/campaigns/{campaign_id}/logs") - before)
+    assert.equal(3, t.requests("GET /api/v1/campaigns/{campaign_id}/logs") - before)
     local seen, n = {}, 0
     for l in c.campaigns:log_items(camp.id) do
       assert.is_nil(seen[l.member_id])
@@ -566,7 +549,7 @@ return function(t)
       chart_from_date = "2000-01-01" })
     assert.equal(2, d.total_campaigns)
     assert.equal(6, d.chart[1].calls)
-    assert.equal(os.date("!%Y-%m-%d"), last_query().to_date)
+    assert.equal(os.date("!%Y-%m-%d"), t.last_query().to_date)
     local res
     res, err = c.campaigns:dashboard { from_date = "last week" }
     assert.is_nil(res)
@@ -665,7 +648,7 @@ return function(t)
 
   case("raises for an export without a destination or with an unknown format", function()
     local c = t.client()
-    local before = requests()
+    local before = t.requests()
     assert.has_error(function() c.campaigns:export(UNKNOWN, {}) end,
       "bad argument #2 to 'export' (an export needs path or sink)")
     assert.has_error(function() c.campaigns:export(UNKNOWN, { format = "pdf", path = "/tmp/x" }) end,
@@ -673,12 +656,12 @@ return function(t)
     assert.has_error(function() c.campaigns:export(UNKNOWN, { path = "/tmp/x", sink = print }) end)
     assert.has_error(function() c.campaigns:export(UNKNOWN) end)
     assert.has_error(function() c.campaigns:export(nil, { path = "/tmp/x" }) end)
-    assert.equal(before, requests())
+    assert.equal(before, t.requests())
   end)
 
   case("raises for bad campaign ids before sending", function()
     local c = t.client()
-    local before = requests()
+    local before = t.requests()
     for _, m in ipairs { "get", "delete", "readiness", "start", "pause", "stop", "resume",
       "analytics", "members", "clear_members" } do
       assert.has_error(function() c.campaigns[m](c.campaigns, nil) end,
@@ -687,13 +670,12 @@ return function(t)
     end
     assert.has_error(function() c.campaigns:update(UNKNOWN) end,
       "bad argument #2 to 'update' (table expected, got nil)")
-    assert.equal(before, requests())
+    assert.equal(before, t.requests())
   end)
 
   case("points every raised error at the caller's line", function()
     local c = t.client()
-    local here = debug.getinfo(1, "S").short_src
-    for i, call in ipairs {
+    kit.raise_at_caller {
       function() c.campaigns:create {} end,
       function() c.campaigns:create { agent_id = 1 } end,
       function() c.campaigns:update(UNKNOWN, { batch_size = 0 }) end,
@@ -709,12 +691,7 @@ return function(t)
       function() c.campaigns:add_groups(UNKNOWN, { 1 }) end,
       function() c.campaigns:dashboard { x = 1 } end,
       function() c.campaigns:get(nil) end,
-    } do
-      local ok, msg = pcall(call)
-      assert.is_false(ok)
-      assert.equal(here, msg:sub(1, #here), ("call %d: %s"):format(i, msg))
-      assert.matches("^:%d+: bad argument #%d to '[%w_]+' %(", msg:sub(#here + 1))
-    end
+    }
   end)
 
   case("answers 403 to an API key without the scope", function()

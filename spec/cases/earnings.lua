@@ -1,22 +1,17 @@
 -- Earnings of reseller organisations. Shared by the libcurl specs and the
 -- nginx specs.
 local assert = require "luassert"
+local kit = require "spec.helpers.case_kit"
+
+local UNKNOWN = kit.UNKNOWN
 
 return function(t)
   local emu = t.emu
-  local cases = {}
-  local function case(name, fn) cases[#cases + 1] = { name, fn } end
-
-  local UNKNOWN = "00000000-0000-4000-8000-000000000000"
-
-  local function admin()
-    emu.config { bearer_tokens = { "emu_admin_session" } }
-    return t.client { bearer = "emu_admin_session" }
-  end
+  local cases, case = kit.registry()
 
   -- Makes the caller's organisation a channel partner with a markup.
   local function become_reseller(c)
-    local a = admin()
+    local a = t.admin()
     local org = assert(c.wallets:me()).org_id
     assert(a.wallets:set_business_model(org, "channel_partner"))
     assert(a.wallets:set_markup(org, { markup_percent = 20 }))
@@ -68,7 +63,7 @@ return function(t)
   end)
 
   case("reads any organisation's earnings as a super_admin only", function()
-    local c, a = t.client(), admin()
+    local c, a = t.client(), t.admin()
     local org = assert(c.wallets:me()).org_id
     local partner
     for _, w in ipairs(assert(a.wallets:orgs()).wallets) do
@@ -89,7 +84,7 @@ return function(t)
 
   case("raises for a period outside the documented values, before sending", function()
     local c = t.client()
-    local before = emu.stats().requests_total
+    local before = t.requests()
     assert.has_error(function() c.earnings:me "quarter" end,
       'bad argument #1 to \'me\' (period must be one of "day", "week", "month", "year", "all", got "quarter")')
     local ok, msg = pcall(function() c.earnings:breakdown { period = "4months" } end)
@@ -100,7 +95,7 @@ return function(t)
     assert.has_error(function() c.earnings:org(nil, "day") end,
       "bad argument #1 to 'org' (org_id must be a non-empty string, got nil)")
     assert.has_error(function() c.earnings:org(UNKNOWN, "hour") end)
-    assert.equal(before, emu.stats().requests_total)
+    assert.equal(before, t.requests())
     local none, err = c:request("GET", "/api/v1/earnings/me", { query = { period = "quarter" } })
     assert.is_nil(none)
     assert.equal(422, err.status)

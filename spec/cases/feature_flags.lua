@@ -1,22 +1,16 @@
 -- Feature flags: per-user booleans; updates need a Bearer session and
 -- refuse markup fields. Shared by the libcurl specs and the nginx specs.
 local assert = require "luassert"
+local kit = require "spec.helpers.case_kit"
+
+local UNKNOWN = kit.UNKNOWN
 
 return function(t)
-  local emu = t.emu
-  local cases = {}
-  local function case(name, fn) cases[#cases + 1] = { name, fn } end
-
-  local UNKNOWN = "00000000-0000-4000-8000-000000000000"
-
-  local function admin()
-    emu.config { bearer_tokens = { "emu_admin_session" } }
-    return t.client { bearer = "emu_admin_session" }
-  end
+  local cases, case = kit.registry()
 
   -- A user of the caller's organisation, and one of another organisation.
   local function colleague_and_stranger(c)
-    local a = admin()
+    local a = t.admin()
     local mine = assert(c.wallets:me())
     local colleague, stranger
     for _, w in ipairs(assert(a.wallets:users()).wallets) do
@@ -79,7 +73,7 @@ return function(t)
   case("refuses markup fields and non-booleans: raises here, 400 and 422 from the API", function()
     local c = t.client()
     local me = assert(c:me()).user_id
-    local before = emu.stats().requests_total
+    local before = t.requests()
     assert.has_error(function() c.feature_flags:update(me, { markup_percent = 20 }) end,
       "bad argument #2 to 'update' ('markup_percent': markup is set per organisation now, with wallets:set_markup)")
     assert.has_error(function() c.feature_flags:update(me, { campaigns = "yes" }) end,
@@ -90,8 +84,8 @@ return function(t)
     assert.is_false(ok)
     assert.matches("feature_flags%.lua:%d+: bad argument #2 to 'update'", msg)
     assert.has_error(function() c.feature_flags:get() end)
-    assert.equal(before, emu.stats().requests_total)
-    local a = admin()
+    assert.equal(before, t.requests())
+    local a = t.admin()
     local none, err = a:request("PUT", "/api/v1/feature-flags/" .. me, { json = { markup_percent = 20 } })
     assert.is_nil(none)
     assert.equal(400, err.status)

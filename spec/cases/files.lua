@@ -3,35 +3,20 @@
 -- specs (see spec/helpers/cases.lua).
 local assert = require "luassert"
 local kupe = require "kupe"
+local kit = require "spec.helpers.case_kit"
+
+local UNKNOWN, write = kit.UNKNOWN, kit.write
 
 return function(t)
   local emu = t.emu
-  local cases = {}
-  local function case(name, fn) cases[#cases + 1] = { name, fn } end
-
-  local UNKNOWN = "00000000-0000-4000-8000-000000000000"
-
-  local function write(path, content)
-    local f = assert(io.open(path, "wb"))
-    f:write(content)
-    f:close()
-    return path
-  end
-
-  local function agent_id(i)
-    return emu.info().agents[i or 1].id
-  end
-
-  local function requests()
-    return emu.stats().requests_total
-  end
+  local cases, case = kit.registry()
 
   local NOTES = "Clinic hours\n\nThe clinic opens at 9 am on weekdays.\n\n"
     .. "Visitors may park in lot B behind the clinic. Parking is free on Sundays.\n"
 
   case("uploads a file from disk as multipart/form-data and returns the upload row", function()
     local c = t.client()
-    local agent = agent_id()
+    local agent = t.agent_id()
     local path = write(t.tmpdir() .. "/notes.txt", NOTES)
     local row, resp = c.files:upload { path = path, agent_id = agent }
     assert.is_table(row, tostring(resp))
@@ -76,7 +61,7 @@ return function(t)
 
     if t.transport == "curl" then collectgarbage("collect") collectgarbage("stop") end
     local before = collectgarbage("count")
-    local row = assert(c.files:upload { path = path, agent_id = agent_id() })
+    local row = assert(c.files:upload { path = path, agent_id = t.agent_id() })
     local grown = collectgarbage("count") - before
     collectgarbage("restart")
     assert.equal(size, row.file_size)
@@ -84,7 +69,7 @@ return function(t)
       -- the file went from disk to the socket through libcurl, not through Lua strings
       assert.is_true(grown < 1024, ("Lua memory grew by %.0f KiB during a 4 MiB upload"):format(grown))
     end
-    local hits = assert(c.knowledge:search { agent_id = agent_id(), query = "zebra lighthouse handshake", limit = 1 })
+    local hits = assert(c.knowledge:search { agent_id = t.agent_id(), query = "zebra lighthouse handshake", limit = 1 })
     assert.equal(1, #hits)
     assert.equal(tail, hits[1].text)
   end)
@@ -92,7 +77,7 @@ return function(t)
   case("answers an io error and sends nothing for a missing or unreadable file", function()
     local c = t.client()
     local dir = t.tmpdir()
-    local before = requests()
+    local before = t.requests()
     local row, err = c.files:upload { path = dir .. "/no-such-file.pdf" }
     assert.is_nil(row)
     assert.equal("io", err.kind)
@@ -101,12 +86,12 @@ return function(t)
     row, err = c.files:upload { path = dir }
     assert.is_nil(row)
     assert.equal("io", err.kind)
-    assert.equal(before, requests())
+    assert.equal(before, t.requests())
   end)
 
   case("raises for caller mistakes before sending, pointing at the caller", function()
     local c = t.client()
-    local before = requests()
+    local before = t.requests()
     assert.has_error(function() c.files:upload {} end,
       "bad argument #1 to 'upload' (path must be a non-empty string, got nil)")
     assert.has_error(function() c.files:upload "notes.txt" end,
@@ -122,7 +107,7 @@ return function(t)
     local ok, msg = pcall(function() c.files:delete(nil) end)
     assert.is_false(ok)
     assert.matches("files%.lua:%d+: bad argument #1 to 'delete'", msg)
-    assert.equal(before, requests())
+    assert.equal(before, t.requests())
   end)
 
   case("answers 400 for an unsupported format and 404 for an unknown agent", function()
@@ -141,7 +126,7 @@ return function(t)
   case("answers 422 for a multipart body without a file part", function()
     local c = t.client()
     local data, err = c:request("POST", "/api/v1/files/upload",
-      { form = { { name = "agent_id", value = agent_id() } } })
+      { form = { { name = "agent_id", value = t.agent_id() } } })
     assert.is_nil(data)
     assert.equal(422, err.status)
     assert.same({ "body", "file" }, err.detail[1].loc)
@@ -203,7 +188,7 @@ return function(t)
 
   case("deletes a file: then 404, gone from the list and from the agent", function()
     local c = t.client()
-    local agent = agent_id()
+    local agent = t.agent_id()
     local up = assert(c.files:upload { path = write(t.tmpdir() .. "/x.txt", "bye"), agent_id = agent })
     assert.equal(1, #assert(c.knowledge:files(agent)))
     local done = assert(c.files:delete(up.id))

@@ -2,13 +2,14 @@
 -- Shared by the libcurl specs and the nginx specs.
 local assert = require "luassert"
 local json = require "kupe.json"
+local kit = require "spec.helpers.case_kit"
+
+local UNKNOWN = kit.UNKNOWN
 
 return function(t)
   local emu = t.emu
-  local cases = {}
-  local function case(name, fn) cases[#cases + 1] = { name, fn } end
+  local cases, case = kit.registry()
 
-  local UNKNOWN = "00000000-0000-4000-8000-000000000000"
   local POLICY = table.concat({
     "Opening hours",
     "The clinic opens at 9 am and closes at 6 pm on weekdays.",
@@ -16,26 +17,14 @@ return function(t)
     "Refunds for cancelled appointments are processed within five working days.",
   }, "\n\n") .. "\n"
 
-  local function agent_id(i)
-    return emu.info().agents[i or 1].id
-  end
-
-  local function requests()
-    return emu.stats().requests_total
-  end
-
   -- Uploads POLICY (not mapped to any agent) and returns its row.
   local function upload(c)
-    local path = t.tmpdir() .. "/policy.txt"
-    local f = assert(io.open(path, "wb"))
-    f:write(POLICY)
-    f:close()
-    return assert(c.files:upload { path = path })
+    return assert(c.files:upload { path = kit.write(t.tmpdir() .. "/policy.txt", POLICY) })
   end
 
   case("attaches a file to an agent, lists the mapping and detaches it", function()
     local c = t.client()
-    local agent, file = agent_id(), upload(t.client())
+    local agent, file = t.agent_id(), upload(t.client())
     assert.same({}, assert(c.knowledge:files(agent)))
     local m, resp = c.knowledge:attach { agent_id = agent, upload_file_id = file.id }
     assert.is_table(m, tostring(resp))
@@ -47,7 +36,7 @@ return function(t)
     local list = assert(c.knowledge:files(agent))
     assert.equal(1, #list)
     assert.equal(file.id, list[1].upload_file_id)
-    assert.same({}, assert(c.knowledge:files(agent_id(2))))
+    assert.same({}, assert(c.knowledge:files(t.agent_id(2))))
 
     local done = assert(c.knowledge:detach(agent, file.id))
     assert.equal(file.id, done.upload_file_id)
@@ -62,14 +51,14 @@ return function(t)
   case("answers 404 when attaching an unknown file or agent, 422 for a missing field", function()
     local c = t.client()
     local file = upload(c)
-    local m, err = c.knowledge:attach { agent_id = agent_id(), upload_file_id = UNKNOWN }
+    local m, err = c.knowledge:attach { agent_id = t.agent_id(), upload_file_id = UNKNOWN }
     assert.is_nil(m)
     assert.equal(404, err.status)
     assert.equal("File not found", err.message)
     m, err = c.knowledge:attach { agent_id = UNKNOWN, upload_file_id = file.id }
     assert.is_nil(m)
     assert.equal(404, err.status)
-    m, err = c:request("POST", "/api/v1/agent-files-mappings/create", { json = { agent_id = agent_id() } })
+    m, err = c:request("POST", "/api/v1/agent-files-mappings/create", { json = { agent_id = t.agent_id() } })
     assert.is_nil(m)
     assert.equal(422, err.status)
     assert.same({ "body", "upload_file_id" }, err.detail[1].loc)
@@ -77,7 +66,7 @@ return function(t)
 
   case("searches the chunks of the agent's files, pairing texts with distances", function()
     local c = t.client()
-    local agent, file = agent_id(), upload(c)
+    local agent, file = t.agent_id(), upload(c)
     local hits, resp = assert(c.knowledge:search { agent_id = agent, query = "parking at the clinic" })
     assert.same({}, hits, "the file is not mapped to the agent yet")
     assert.is_true(resp.data.success)
@@ -103,7 +92,7 @@ return function(t)
 
   case("searches in hybrid mode with score objects, best combined score first", function()
     local c = t.client()
-    local agent, file = agent_id(), upload(c)
+    local agent, file = t.agent_id(), upload(c)
     assert(c.knowledge:attach { agent_id = agent, upload_file_id = file.id })
     local hits = assert(c.knowledge:search { agent_id = agent, query = "refunds for cancelled appointments",
       mode = "hybrid", limit = 3, keyword_weight = 0.3, semantic_weight = 0.7, similarity_threshold = 1 })
@@ -125,7 +114,7 @@ return function(t)
 
   case("applies limit and similarity_threshold", function()
     local c = t.client()
-    local agent, file = agent_id(), upload(c)
+    local agent, file = t.agent_id(), upload(c)
     assert(c.knowledge:attach { agent_id = agent, upload_file_id = file.id })
     local all = assert(c.knowledge:search { agent_id = agent, query = "clinic", similarity_threshold = 2, limit = 50 })
     assert.equal(file.chunk_count, #all)
@@ -137,7 +126,7 @@ return function(t)
 
   case("needs no credential to search, as the API", function()
     local c = t.client()
-    local agent, file = agent_id(), upload(c)
+    local agent, file = t.agent_id(), upload(c)
     assert(c.knowledge:attach { agent_id = agent, upload_file_id = file.id })
     local anonymous = t.client { api_key = false }
     local hits = assert(anonymous.knowledge:search { agent_id = agent, query = "opening hours" })
@@ -147,8 +136,8 @@ return function(t)
 
   case("raises before sending for a missing agent_id, an empty query or a bad field", function()
     local c = t.client()
-    local before = requests()
-    local agent = agent_id()
+    local before = t.requests()
+    local agent = t.agent_id()
     assert.has_error(function() c.knowledge:search { query = "x" } end,
       "bad argument #1 to 'search' (agent_id must be a UUID string, got nil)")
     assert.has_error(function() c.knowledge:search { agent_id = agent, query = "" } end,
@@ -166,7 +155,7 @@ return function(t)
     local ok, msg = pcall(function() c.knowledge:files() end)
     assert.is_false(ok)
     assert.matches("knowledge%.lua:%d+: bad argument #1 to 'files'", msg)
-    assert.equal(before, requests())
+    assert.equal(before, t.requests())
   end)
 
   case("the API answers 400 for a missing agent_id or an empty query", function()
@@ -176,7 +165,7 @@ return function(t)
     assert.equal(400, err.status)
     assert.matches("agent_id", err.message)
     data, err = c:request("POST", "/api/v1/search/hybrid",
-      { query = { agent_id = agent_id() }, json = { query = "  " } })
+      { query = { agent_id = t.agent_id() }, json = { query = "  " } })
     assert.is_nil(data)
     assert.equal(400, err.status)
     assert.matches("empty", err.message)

@@ -2,40 +2,16 @@
 -- libcurl specs and the nginx specs (see spec/helpers/cases.lua).
 local assert = require "luassert"
 local kupe = require "kupe"
+local kit = require "spec.helpers.case_kit"
+
+local UNKNOWN, write = kit.UNKNOWN, kit.write
 
 return function(t)
   local emu = t.emu
-  local cases = {}
-  local function case(name, fn) cases[#cases + 1] = { name, fn } end
-
-  local UNKNOWN = "00000000-0000-4000-8000-000000000000"
-
-  -- The query of the emulator's last request, decoded (one value a key).
-  local function last_query()
-    local out = {}
-    for k, v in (emu.stats().last_request.query or ""):gmatch("([^&=]+)=?([^&]*)") do
-      out[k] = v:gsub("%%(%x%x)", function(x) return string.char(tonumber(x, 16)) end)
-    end
-    return out
-  end
-
-  local function requests()
-    return emu.stats().requests_total
-  end
-
-  local function route(key)
-    return emu.stats().routes[key] or 0
-  end
+  local cases, case = kit.registry()
 
   local function new_group(c, name)
     return assert(c.people_groups:create { name = name or "Leads" }).group
-  end
-
-  local function write(path, text)
-    local f = assert(io.open(path, "wb"))
-    assert(f:write(text))
-    f:close()
-    return path
   end
 
   local function by_name(columns)
@@ -99,7 +75,7 @@ return function(t)
 
   case("raises for a missing or blank name or a wrong field before sending", function()
     local c = t.client()
-    local before = requests()
+    local before = t.requests()
     assert.has_error(function() c.people_groups:create {} end,
       "bad argument #1 to 'create' (name is required)")
     assert.has_error(function() c.people_groups:create { name = "  " } end,
@@ -112,13 +88,12 @@ return function(t)
     assert.has_error(function() c.people_groups:update(UNKNOWN, { name = "" }) end)
     assert.has_error(function() c.people_groups:delete("") end,
       "bad argument #1 to 'delete' (group_id must be a non-empty string, got an empty string)")
-    assert.equal(before, requests())
+    assert.equal(before, t.requests())
   end)
 
   case("points every raised error at the caller's line", function()
     local c = t.client()
-    local here = debug.getinfo(1, "S").short_src
-    for i, call in ipairs {
+    kit.raise_at_caller {
       function() c.people_groups:create {} end,
       function() c.people_groups:update(UNKNOWN, 5) end,
       function() c.people_groups:rows(UNKNOWN, { limit = 0 }) end,
@@ -129,12 +104,7 @@ return function(t)
       function() c.people_groups:upload(nil, "/x.csv") end,
       function() c.people_groups:upload_csv(UNKNOWN, "/x.xlsx") end,
       function() c.people_groups:preview_upload(UNKNOWN, { data = "x" }) end,
-    } do
-      local ok, msg = pcall(call)
-      assert.is_false(ok)
-      assert.equal(here, msg:sub(1, #here), ("call %d: %s"):format(i, msg))
-      assert.matches("^:%d+: bad argument #%d to '[%w_]+' %(", msg:sub(#here + 1))
-    end
+    }
   end)
 
   case("answers 422 for an id that is not a UUID, escaping it in the path", function()
@@ -205,7 +175,7 @@ return function(t)
 
   case("raises for a column without display_name or column_type", function()
     local c = t.client()
-    local before = requests()
+    local before = t.requests()
     assert.has_error(function() c.people_groups:create_column(UNKNOWN, { display_name = "x" }) end,
       "bad argument #2 to 'create_column' (column_type is required)")
     assert.has_error(function() c.people_groups:create_column(UNKNOWN, { column_type = "text" }) end,
@@ -216,7 +186,7 @@ return function(t)
     assert.has_error(function() c.people_groups:update_column(UNKNOWN, nil, {}) end,
       "bad argument #2 to 'update_column' (column_id must be a non-empty string, got nil)")
     assert.has_error(function() c.people_groups:delete_column(UNKNOWN) end)
-    assert.equal(before, requests())
+    assert.equal(before, t.requests())
   end)
 
   case("creates, pages, replaces and deletes rows", function()
@@ -232,7 +202,7 @@ return function(t)
     end
     local page = assert(c.people_groups:rows(g.id, { limit = 2, offset = 1 })).rows
     assert.same({ ids[2], ids[3] }, { page[1].id, page[2].id })
-    assert.same({ limit = "2", offset = "1" }, last_query())
+    assert.same({ limit = "2", offset = "1" }, t.last_query())
     assert.equal(5, #assert(c.people_groups:rows(g.id)).rows)
 
     local row = assert(c.people_groups:update_row(g.id, ids[1], { properties = { Name = "Asha" } })).row
@@ -259,7 +229,7 @@ return function(t)
     local row = assert(c.people_groups:create_row(g.id, { properties = {} })).row
     assert.same({}, row.properties)
     assert.matches('"properties":{}', emu.stats().last_request.body, 1, true)
-    local before = requests()
+    local before = t.requests()
     assert.has_error(function() c.people_groups:create_row(g.id, {}) end,
       "bad argument #2 to 'create_row' (properties is required)")
     assert.has_error(function() c.people_groups:create_row(g.id, { properties = { "a", "b" } }) end)
@@ -271,14 +241,14 @@ return function(t)
       "bad argument #2 to 'rows' (unknown parameter 'page')")
     assert.has_error(function() c.people_groups:update_row(g.id, nil, {}) end)
     assert.has_error(function() c.people_groups:delete_row(g.id) end)
-    assert.equal(before, requests())
+    assert.equal(before, t.requests())
   end)
 
   case("walks every row with limit/offset pages, stopping at the short page", function()
     local c = t.client()
     local g = new_group(c)
     assert(c.people_groups:upload(g.id, { data = contacts_csv(277), filename = "c.csv" }))
-    local before = route("GET /api/v1/people-groups/{group_id}/rows")
+    local before = t.requests("GET /api/v1/people-groups/{group_id}/rows")
     local seen, n = {}, 0
     for row in c.people_groups:row_items(g.id) do
       assert.is_nil(seen[row.id], "no row twice")
@@ -286,7 +256,7 @@ return function(t)
       n = n + 1
     end
     assert.equal(250, n) -- 27 of 277 have no phone
-    assert.equal(3, route("GET /api/v1/people-groups/{group_id}/rows") - before)
+    assert.equal(3, t.requests("GET /api/v1/people-groups/{group_id}/rows") - before)
 
     local sizes = {}
     for page in c.people_groups:row_pages(g.id, { page_size = 100 }) do sizes[#sizes + 1] = #page.rows end
@@ -413,7 +383,7 @@ return function(t)
       filename = "u.csv" }))
     assert.equal(1, res.inserted_count)
     assert.equal("José", assert(c.people_groups:rows(g.id)).rows[1].properties.Name)
-    assert.equal(1, route("POST /api/v1/people-groups/{group_id}/upload-csv"))
+    assert.equal(1, t.requests("POST /api/v1/people-groups/{group_id}/upload-csv"))
 
     local latin1 = "Name,Phone\nJos\233,+14155550101\n"
     local bad, err = c.people_groups:upload_csv(g.id, { data = latin1, filename = "l.csv" })
@@ -428,7 +398,7 @@ return function(t)
 
   case("raises for a file name that is not CSV or Excel, before sending", function()
     local c = t.client()
-    local before = requests()
+    local before = t.requests()
     assert.has_error(function() c.people_groups:upload(UNKNOWN, { data = "a", filename = "x.txt" }) end,
       "bad argument #2 to 'upload' (the file must be a .csv, .xlsx or .xls file (got 'x.txt'); "
         .. "pass filename = 'name.csv' to name it)")
@@ -438,7 +408,7 @@ return function(t)
     assert.has_error(function() c.people_groups:upload(UNKNOWN, 42) end)
     assert.has_error(function() c.people_groups:upload(UNKNOWN, { path = "/x.csv", size = 1 }) end)
     assert.has_error(function() c.people_groups:upload(nil, "/x.csv") end)
-    assert.equal(before, requests())
+    assert.equal(before, t.requests())
   end)
 
   -- spec/fixtures/contacts.xlsx: a deflated workbook whose sheet (the
@@ -484,7 +454,7 @@ return function(t)
   case("answers nil, err without sending for a missing file or one over 10 MB", function()
     local c = t.client()
     local dir = t.tmpdir()
-    local before = requests()
+    local before = t.requests()
     local res, err = c.people_groups:upload(UNKNOWN, dir .. "/missing.csv")
     assert.is_nil(res)
     assert.equal("io", err.kind)
@@ -504,7 +474,7 @@ return function(t)
       filename = "b.csv" })
     assert.is_nil(res)
     assert.equal("too_large", err.kind)
-    assert.equal(before, requests())
+    assert.equal(before, t.requests())
   end)
 
   case("the server refuses a file over 10 MB with 413 and a missing part with 422", function()

@@ -1,24 +1,13 @@
 -- Phone lines: the list, agent/workflow mappings and the carrier-facing
 -- TwiML routes. Shared by the libcurl specs and the nginx specs.
 local assert = require "luassert"
+local kit = require "spec.helpers.case_kit"
 
-local UUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
-local UNKNOWN = "00000000-0000-4000-8000-000000000000"
+local UUID, UNKNOWN, raises = kit.UUID, kit.UNKNOWN, kit.raises
 
 return function(t)
   local emu = t.emu
-  local cases = {}
-  local function case(name, fn) cases[#cases + 1] = { name, fn } end
-
-  local function count(route)
-    return emu.stats().routes[route] or 0
-  end
-
-  local function raises(pattern, fn)
-    local ok, msg = pcall(fn)
-    assert.is_false(ok, "expected an error matching " .. pattern)
-    assert.matches(pattern, msg)
-  end
+  local cases, case = kit.registry()
 
   local function setup()
     local info = emu.info()
@@ -64,7 +53,7 @@ return function(t)
 
   case("raises unless exactly one of agent_id and workflow_id, and a line, are given", function()
     local c, agent, line = setup()
-    local before = count("POST /api/v1/phone/mapping")
+    local before = t.requests("POST /api/v1/phone/mapping")
     raises("give exactly one of agent_id or workflow_id",
       function() c.phone:map { phone_number_id = line.id } end)
     raises("give exactly one of agent_id or workflow_id", function()
@@ -76,7 +65,7 @@ return function(t)
     end)
     raises("agent_id must be a non%-empty string",
       function() c.phone:map { agent_id = "", phone_number_id = line.id } end)
-    assert.equal(before, count("POST /api/v1/phone/mapping"))
+    assert.equal(before, t.requests("POST /api/v1/phone/mapping"))
   end)
 
   case("answers 404 for an unknown line or agent and 422 for a malformed id", function()
@@ -137,6 +126,16 @@ return function(t)
     assert.equal("From=%2B1%20555%20000&To=" .. line.phone_number:gsub("%+", "%%2B"), last.body)
     raises("fields must be name = string or number",
       function() c.phone:incoming_twiml_post { To = { "a" } } end)
+  end)
+
+  case("raises for bad TwiML fields at the line that called the method", function()
+    local c = t.client()
+    kit.raise_at_caller {
+      function() c.phone:incoming_twiml "To=+1" end,
+      function() c.phone:incoming_twiml { To = true } end,
+      function() c.phone:incoming_twiml_post(42) end,
+      function() c.phone:incoming_twiml_post { To = { "a" } } end,
+    }
   end)
 
   case("reports a TwiML route that answers something else than XML", function()

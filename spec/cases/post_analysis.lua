@@ -2,21 +2,18 @@
 -- rules. Shared by the libcurl specs and the nginx specs.
 local assert = require "luassert"
 local json = require "kupe.json"
+local kit = require "spec.helpers.case_kit"
+
+local UNKNOWN = kit.UNKNOWN
 
 return function(t)
   local emu = t.emu
-  local cases = {}
-  local function case(name, fn) cases[#cases + 1] = { name, fn } end
+  local cases, case = kit.registry()
 
-  local UNKNOWN = "00000000-0000-4000-8000-000000000000"
   local RULE = {
     name = "Lead summary", type = "summary",
     prompt = "Summarise the call in two sentences for the sales team.",
   }
-
-  local function agent_id(i)
-    return emu.info().agents[i or 1].id
-  end
 
   -- The agent that runs the clinic script has the seeded rule attached.
   local function agent_with_rule(c)
@@ -90,7 +87,7 @@ return function(t)
 
   case("upserts an agent's configuration, filling in the agent id", function()
     local c = t.client()
-    local agent = agent_id()
+    local agent = t.agent_id()
     assert.same({}, assert(c.post_analysis:for_agent(agent)))
     local config = { enabled = true, prompt = "Extract the caller's city." }
     local row = assert(c.post_analysis:set_for_agent(agent, config))
@@ -108,11 +105,11 @@ return function(t)
 
   case("refuses a configuration for another agent: raises here, 400 from the API", function()
     local c = t.client()
-    local agent = agent_id()
-    assert.has_error(function() c.post_analysis:set_for_agent(agent, { agent_id = agent_id(2) }) end,
+    local agent = t.agent_id()
+    assert.has_error(function() c.post_analysis:set_for_agent(agent, { agent_id = t.agent_id(2) }) end,
       "bad argument #2 to 'set_for_agent' (config.agent_id differs from the agent_id argument)")
     local none, err = c:request("POST", "/api/v1/agents/" .. agent .. "/post-analysis",
-      { json = { agent_id = agent_id(2), enabled = true } })
+      { json = { agent_id = t.agent_id(2), enabled = true } })
     assert.is_nil(none)
     assert.equal(400, err.status)
     none, err = c.post_analysis:set_for_agent(UNKNOWN, { enabled = true })
@@ -161,16 +158,16 @@ return function(t)
 
   case("raises for rule ids that are not UUID strings, before sending", function()
     local c = t.client()
-    local before = emu.stats().requests_total
-    assert.has_error(function() c.post_analysis:attach_rules(agent_id(), { "rule-1" }) end,
+    local before = t.requests()
+    assert.has_error(function() c.post_analysis:attach_rules(t.agent_id(), { "rule-1" }) end,
       "bad argument #2 to 'attach_rules' (rule_ids[1] must be a UUID string, got 'rule-1')")
-    assert.has_error(function() c.post_analysis:attach_rules(agent_id(), UNKNOWN) end,
+    assert.has_error(function() c.post_analysis:attach_rules(t.agent_id(), UNKNOWN) end,
       "bad argument #2 to 'attach_rules' (rule_ids must be a list of strings, got string)")
     local ok, msg = pcall(function() c.post_analysis:attached_rules("") end)
     assert.is_false(ok)
     assert.matches("post_analysis%.lua:%d+: bad argument #1 to 'attached_rules'", msg)
-    assert.has_error(function() c.post_analysis:set_for_agent(agent_id()) end)
-    assert.equal(before, emu.stats().requests_total)
+    assert.has_error(function() c.post_analysis:set_for_agent(t.agent_id()) end)
+    assert.equal(before, t.requests())
   end)
 
   return cases

@@ -2,20 +2,13 @@
 -- per provider, create) and noise assets. Shared by the libcurl specs
 -- and the nginx specs.
 local assert = require "luassert"
+local kit = require "spec.helpers.case_kit"
 
-local UUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
-local UNKNOWN = "00000000-0000-4000-8000-000000000000"
+local UUID, UNKNOWN, raises = kit.UUID, kit.UNKNOWN, kit.raises
 
 return function(t)
   local emu = t.emu
-  local cases = {}
-  local function case(name, fn) cases[#cases + 1] = { name, fn } end
-
-  local function raises(pattern, fn)
-    local ok, msg = pcall(fn)
-    assert.is_false(ok, "expected an error matching " .. pattern)
-    assert.matches(pattern, msg)
-  end
+  local cases, case = kit.registry()
 
   local function rows(list, field)
     assert.is_nil(list.items)

@@ -2,13 +2,13 @@
 -- Shared by the libcurl specs and the nginx specs.
 local assert = require "luassert"
 local json = require "kupe.json"
+local kit = require "spec.helpers.case_kit"
+
+local UNKNOWN = kit.UNKNOWN
 
 return function(t)
   local emu = t.emu
-  local cases = {}
-  local function case(name, fn) cases[#cases + 1] = { name, fn } end
-
-  local UNKNOWN = "00000000-0000-4000-8000-000000000000"
+  local cases, case = kit.registry()
 
   local SLOT_TOOL = {
     name = "check_slot", description = "Free appointment slots for a date",
@@ -20,15 +20,6 @@ return function(t)
     name = "crm", server_url = "https://mcp.example.test/sse",
     headers = { ["X-Team"] = "sales" }, timeout_seconds = 20,
   }
-
-  -- An agent that is active (needs force_update) and one that is not.
-  local function agents()
-    local active, idle
-    for _, a in ipairs(emu.info().agents) do
-      if a.is_active then active = active or a.id else idle = idle or a.id end
-    end
-    return active, idle
-  end
 
   local function last_body()
     return emu.stats().last_request.body
@@ -106,7 +97,7 @@ return function(t)
 
   case("adds tools to an agent, lists and removes them", function()
     local c = t.client()
-    local _, agent = agents()
+    local _, agent = t.active_and_idle()
     local http = assert(c.tools:create_http(SLOT_TOOL))
     local mcp = assert(c.tools:create_mcp(MCP_SERVER))
     assert.same({}, assert(c.tools:for_agent(agent)))
@@ -135,7 +126,7 @@ return function(t)
 
   case("sends an empty tool list as [] (an object is refused by the API)", function()
     local c = t.client()
-    local active, idle = agents()
+    local active, idle = t.active_and_idle()
     local res = assert(c.tools:add_to_agent(idle, {}))
     assert.equal("[]", last_body())
     assert.same({}, res.tools)
@@ -148,7 +139,7 @@ return function(t)
 
   case("replaces an agent's tools; an active agent needs force", function()
     local c = t.client()
-    local active = agents()
+    local active = t.active_and_idle()
     local http = assert(c.tools:create_http(SLOT_TOOL))
     local mcp = assert(c.tools:create_mcp(MCP_SERVER))
     assert(c.tools:add_to_agent(active, { { tool_type = "endpoint", tool_id = http.id } }))
@@ -166,7 +157,7 @@ return function(t)
 
   case("answers 404 for an unknown agent or tool and 422 for a bad tool type", function()
     local c = t.client()
-    local _, idle = agents()
+    local _, idle = t.active_and_idle()
     local none, err = c.tools:for_agent(UNKNOWN)
     assert.is_nil(none)
     assert.equal(404, err.status)
@@ -181,8 +172,8 @@ return function(t)
 
   case("raises for a tool list that is not a list of tables, before sending", function()
     local c = t.client()
-    local _, idle = agents()
-    local before = emu.stats().requests_total
+    local _, idle = t.active_and_idle()
+    local before = t.requests()
     assert.has_error(function() c.tools:add_to_agent(idle, "endpoint") end,
       "bad argument #2 to 'add_to_agent' (tools must be a list of tables, got string)")
     assert.has_error(function() c.tools:set_for_agent(idle, { UNKNOWN }) end,
@@ -193,7 +184,7 @@ return function(t)
     assert.is_false(ok)
     assert.matches("tools%.lua:%d+: bad argument #1 to 'get_mcp' %(tool_id must be", msg)
     assert.has_error(function() c.tools:remove_from_agent(idle) end)
-    assert.equal(before, emu.stats().requests_total)
+    assert.equal(before, t.requests())
   end)
 
   return cases

@@ -4,51 +4,19 @@
 -- (libcurl, busted) and spec/06-nginx (cosockets, inside nginx); see
 -- spec/helpers/cases.lua.
 local assert = require "luassert"
-local socket = require "socket"
 local core = require "kupe.core"
 local h = require "spec.helpers.kupe"
+local kit = require "spec.helpers.case_kit"
+local ports = require "spec.helpers.ports"
 
 return function(t)
   local emu = t.emu
-  local cases = {}
-  local function case(name, fn) cases[#cases + 1] = { name, fn } end
-
-  local function count(route)
-    return emu.stats().routes[route] or 0
-  end
+  local cases, case = kit.registry()
 
   local function timed(fn, ...)
     local t0 = core.now()
     local a, b = fn(...)
     return core.now() - t0, a, b
-  end
-
-  -- A port with nothing listening (bound, then closed).
-  local function closed_port()
-    local s = assert(socket.bind("127.0.0.1", 0))
-    local _, port = s:getsockname()
-    s:close()
-    return port
-  end
-
-  -- A loopback listener whose accept queue is full: a connect gets no
-  -- SYN-ACK and times out without leaving the machine.
-  local function full_listener()
-    local srv = assert(socket.tcp())
-    assert(srv:bind("127.0.0.1", 0))
-    assert(srv:listen(0))
-    local _, port = srv:getsockname()
-    local fillers = {}
-    for i = 1, 4 do
-      local s = socket.tcp()
-      s:settimeout(0.2)
-      s:connect("127.0.0.1", port)
-      fillers[i] = s
-    end
-    return port, function()
-      for _, s in ipairs(fillers) do s:close() end
-      srv:close()
-    end
   end
 
   local function other_url(path)
@@ -57,7 +25,8 @@ return function(t)
 
   case("sends the key, Accept and a User-Agent naming the HTTP stack, and no Origin", function()
     local c = t.client()
-    assert(c:me())
+    local me = assert(c:me())
+    assert.equal("api_key", me.auth)
     local hdr = emu.stats().last_request.headers
     assert.equal(t.KEY, hdr["x-api-key"])
     assert.is_nil(hdr["authorization"])
@@ -135,7 +104,7 @@ return function(t)
   case("follows a redirect to another host without the credential", function()
     emu.fault("GET /api/v1/me", { redirect = "other" }, 1)
     local c = t.client()
-    assert(c:me())
+    assert.is_table(assert(c:me()))
     local other = emu.stats().other_host
     assert.equal(1, #other)
     assert.is_nil(other[1].headers["x-api-key"])
@@ -155,7 +124,7 @@ return function(t)
     local me, resp = c:me()
     assert.is_table(me)
     assert.equal(3, resp.attempts)
-    assert.equal(3, count("GET /api/v1/me"))
+    assert.equal(3, t.requests("GET /api/v1/me"))
   end)
 
   case("waits Retry-After seconds on 429", function()
@@ -176,7 +145,7 @@ return function(t)
     assert.equal("network", err.kind)
     assert.is_true(err.sent)
     assert.equal(1, err.attempts)
-    assert.equal(1, count("POST /api/call/create_call"))
+    assert.equal(1, t.requests("POST /api/call/create_call"))
     assert(c:me(), "the client works normally afterwards")
   end)
 
@@ -189,7 +158,7 @@ return function(t)
   end)
 
   case("retries a POST when the connection was refused (nothing was sent)", function()
-    local c = t.client { base_url = "http://127.0.0.1:" .. closed_port(), max_retries = 2 }
+    local c = t.client { base_url = "http://127.0.0.1:" .. ports.closed(), max_retries = 2 }
     local data, err = c:request("POST", "/api/call/create_call")
     assert.is_nil(data)
     assert.equal("network", err.kind)
@@ -209,7 +178,7 @@ return function(t)
   end)
 
   case("fires the connect timeout within 20% of the set value", function()
-    local port, close = full_listener()
+    local port, close = ports.full_queue()
     local c = t.client { base_url = "http://127.0.0.1:" .. port, connect_timeout = 1, max_retries = 0 }
     local elapsed, me, err = timed(c.me, c)
     close()
@@ -249,11 +218,7 @@ return function(t)
   end)
 
   case("sends a multipart form with a field and a file", function()
-    local dir = t.tmpdir()
-    local path = dir .. "/notes.txt"
-    local f = assert(io.open(path, "wb"))
-    f:write("line one\nline two\n")
-    f:close()
+    local path = kit.write(t.tmpdir() .. "/notes.txt", "line one\nline two\n")
     local c = t.client()
     assert(c:request("POST", other_url("/upload"), { form = {
       { name = "purpose", value = "knowledge" },
@@ -274,14 +239,17 @@ return function(t)
     local c = t.client()
     assert(c:request("GET", "/api/v1/me", { headers = { ["X-Request-Id"] = "abc-123" } }))
     assert.equal("abc-123", emu.stats().last_request.headers["x-request-id"])
-    local before = emu.stats().requests_total
+    local before = t.requests()
     assert.has_error(function()
       c:request("GET", "/api/v1/me", { headers = { ["X-Note"] = "a\r\nx-api-key: forged" } })
     end, "request: header 'X-Note' contains CR, LF or NUL")
     assert.has_error(function()
+      c:request("GET", "/api/v1/me", { headers = { ["Bad Name"] = "v" } })
+    end)
+    assert.has_error(function()
       c:request("GET", "/api/v1/me", { headers = { ["X-API-Key"] = "other" } })
     end, "request: header 'X-API-Key' is managed by the client")
-    assert.equal(before, emu.stats().requests_total)
+    assert.equal(before, t.requests())
   end)
 
   case("never gives a sink an error answer", function()

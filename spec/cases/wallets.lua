@@ -2,19 +2,13 @@
 -- session. Shared by the libcurl specs and the nginx specs.
 local assert = require "luassert"
 local kupe = require "kupe"
+local kit = require "spec.helpers.case_kit"
+
+local UNKNOWN = kit.UNKNOWN
 
 return function(t)
   local emu = t.emu
-  local cases = {}
-  local function case(name, fn) cases[#cases + 1] = { name, fn } end
-
-  local UNKNOWN = "00000000-0000-4000-8000-000000000000"
-
-  -- A client with a Bearer session (super_admin in the emulator).
-  local function admin()
-    emu.config { bearer_tokens = { "emu_admin_session" } }
-    return t.client { bearer = "emu_admin_session" }
-  end
+  local cases, case = kit.registry()
 
   -- An organisation wallet that is not the caller's organisation's.
   local function foreign_org_wallet(a, mine)
@@ -38,7 +32,7 @@ return function(t)
   end)
 
   case("answers 404 for an unknown wallet and 403 for another organisation's", function()
-    local c, a = t.client(), admin()
+    local c, a = t.client(), t.admin()
     local mine = assert(c.wallets:me())
     local none, err = c.wallets:get(UNKNOWN)
     assert.is_nil(none)
@@ -51,7 +45,7 @@ return function(t)
   end)
 
   case("lists user and organisation wallets for a super_admin only", function()
-    local c, a = t.client(), admin()
+    local c, a = t.client(), t.admin()
     local none, err = c.wallets:users()
     assert.is_nil(none)
     assert.equal(403, err.status)
@@ -67,7 +61,7 @@ return function(t)
   end)
 
   case("lists the member wallets of the caller's organisation; 403 for another, 404 unknown", function()
-    local c, a = t.client(), admin()
+    local c, a = t.client(), t.admin()
     local mine = assert(c.wallets:me())
     local m = assert(c.wallets:members(mine.org_id))
     assert.equal(3, m.total)
@@ -107,7 +101,7 @@ return function(t)
   end)
 
   case("grants credits with a Bearer session: balance, grant and ledger line", function()
-    local c, a = t.client(), admin()
+    local c, a = t.client(), t.admin()
     local me = assert(c.wallets:me())
     local res = assert(a.wallets:grant(me.id, { amount_usd = 25, note = "Pilot credits" }))
     assert.equal(25, res.grant.amount_usd)
@@ -124,7 +118,7 @@ return function(t)
   end)
 
   case("sets and clears the monthly cap", function()
-    local c, a = t.client(), admin()
+    local c, a = t.client(), t.admin()
     local me = assert(c.wallets:me())
     local res = assert(a.wallets:set_cap(me.id, { monthly_cap_usd = 100 }))
     assert.equal(100, res.wallet.monthly_cap_usd)
@@ -135,7 +129,7 @@ return function(t)
   end)
 
   case("adjusts a balance, never below zero", function()
-    local c, a = t.client(), admin()
+    local c, a = t.client(), t.admin()
     local me = assert(c.wallets:me())
     local res = assert(a.wallets:adjust(me.id, { amount_usd = -1.5, reason = "goodwill reversal" }))
     assert.equal("adjustment", res.entry.type)
@@ -146,7 +140,7 @@ return function(t)
   end)
 
   case("changes an organisation's business model, commission and markup", function()
-    local c, a = t.client(), admin()
+    local c, a = t.client(), t.admin()
     local org = assert(c.wallets:me()).org_id
     local none, err = a.wallets:set_commission(org, { commission_percent = 12 })
     assert.is_nil(none)
@@ -171,7 +165,7 @@ return function(t)
   case("raises for an undocumented org_type or a missing body before sending", function()
     local c = t.client()
     local org = assert(c.wallets:me()).org_id
-    local before = emu.stats().requests_total
+    local before = t.requests()
     assert.has_error(function() c.wallets:set_business_model(org, "reseller") end,
       'bad argument #2 to \'set_business_model\' (org_type must be one of "internal", "channel_partner", '
         .. '"distributor", got "reseller")')
@@ -181,9 +175,9 @@ return function(t)
     assert.matches("wallets%.lua:%d+: bad argument #2 to 'grant' %(body table expected, got nil%)", msg)
     assert.has_error(function() c.wallets:get("") end,
       "bad argument #1 to 'get' (wallet_id must be a non-empty string, got an empty string)")
-    assert.equal(before, emu.stats().requests_total)
+    assert.equal(before, t.requests())
     -- the API's own check, reached around the client's
-    local a = admin()
+    local a = t.admin()
     local none, err = a:request("POST", "/api/v1/orgs/" .. org .. "/business-model",
       { json = { org_type = "reseller" } })
     assert.is_nil(none)

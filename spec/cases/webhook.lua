@@ -5,6 +5,7 @@
 local assert = require "luassert"
 local kupe = require "kupe"
 local webhook = require "kupe.webhook"
+local kit = require "spec.helpers.case_kit"
 
 -- The example of the OpenAPI spec's voiceCallCompleted (current version),
 -- plus the fields its schema adds.
@@ -59,8 +60,7 @@ local ERROR = [[{"call_id": "CAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 
 return function(t)
   local _ = t
-  local cases = {}
-  local function case(name, fn) cases[#cases + 1] = { name, fn } end
+  local cases, case = kit.registry()
 
   case("reads the current call-ended payload", function()
     local e = assert(webhook.parse(CURRENT))

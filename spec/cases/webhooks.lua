@@ -5,19 +5,13 @@
 local assert = require "luassert"
 local kupe = require "kupe"
 local webhook = require "kupe.webhook"
+local kit = require "spec.helpers.case_kit"
 
-local UNKNOWN = "00000000-0000-4000-8000-000000000000"
+local UNKNOWN, raises = kit.UNKNOWN, kit.raises
 
 return function(t)
   local emu = t.emu
-  local cases = {}
-  local function case(name, fn) cases[#cases + 1] = { name, fn } end
-
-  local function raises(pattern, fn)
-    local ok, msg = pcall(fn)
-    assert.is_false(ok, "expected an error matching " .. pattern)
-    assert.matches(pattern, msg)
-  end
+  local cases, case = kit.registry()
 
   local function agents()
     local list = emu.info().agents
@@ -225,7 +219,7 @@ return function(t)
 
   case("raises for a start-call body without a destination or a missing secret", function()
     local c, agent, secret = incoming_on()
-    local before = emu.stats().routes["POST /api/v1/webhooks/agents/{agent_id}/incoming"] or 0
+    local before = t.requests("POST /api/v1/webhooks/agents/{agent_id}/incoming")
     raises("phoneNumber %(or to_number / phone_number%) is required",
       function() c.webhooks:trigger(agent, { variable_values = {} }, secret) end)
     raises("phoneNumber must be a non%-empty string",
@@ -234,7 +228,7 @@ return function(t)
       function() c.webhooks:trigger(agent, { phoneNumber = "+15551234567" }) end)
     raises("body table or JSON string expected",
       function() c.webhooks:trigger(agent, nil, secret) end)
-    assert.equal(before, emu.stats().routes["POST /api/v1/webhooks/agents/{agent_id}/incoming"] or 0)
+    assert.equal(before, t.requests("POST /api/v1/webhooks/agents/{agent_id}/incoming"))
     local call, err = c.webhooks:trigger(agent, "{}", secret)
     assert.is_nil(call)
     assert.equal(400, err.status)

@@ -6,7 +6,11 @@
 --
 -- The context t: t.client(opts) (a client on the emulator), t.reset(opts),
 -- t.emu (the emulator's control API), t.KEY, t.tmpdir() (a fresh folder),
--- t.transport ("curl" or "ngx"), t.lua (true when plain Lua 5.4 runs it).
+-- t.transport ("curl" or "ngx"), t.lua54 (true when plain Lua 5.4 runs
+-- it), and the emulator helpers of spec/helpers/case_kit.lua (t.requests,
+-- t.last_query, t.admin, t.agent_id, t.active_and_idle).
+local kit = require "spec.helpers.case_kit"
+
 local M = {}
 
 function M.context(extra)
@@ -29,7 +33,7 @@ function M.context(extra)
     return out
   end
   for k, v in pairs(extra or {}) do t[k] = v end
-  return t
+  return kit.extend(t)
 end
 
 --- The body of a busted `describe` that registers every case of a

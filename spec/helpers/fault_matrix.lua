@@ -135,43 +135,15 @@ M.ROWS = {
 
 ---------------------------------------------------------------------------
 -- Targets other than the emulator's API: each returns a base URL and a
--- function that releases what it made.
+-- function that releases what it made. LuaSocket is loaded only here, so
+-- that reading M.ROWS (tools/reliability_doc.lua) does not need it.
 
-local function socket() return require "socket" end
-
-local function closed_port()
-  local s = assert(socket().tcp4())
-  assert(s:bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  return port
-end
-
--- A listener with a backlog of 0 and its queue filled: further SYNs are
--- dropped, so a connect times out without leaving the machine.
-local function full_queue()
-  local srv = assert(socket().tcp4())
-  assert(srv:setoption("reuseaddr", true))
-  assert(srv:bind("127.0.0.1", 0))
-  assert(srv:listen(0))
-  local _, port = srv:getsockname()
-  local fillers = {}
-  for i = 1, 4 do
-    local s = assert(socket().tcp4())
-    s:settimeout(0.1)
-    s:connect("127.0.0.1", port)
-    fillers[i] = s
-  end
-  return port, function()
-    for _, s in ipairs(fillers) do s:close() end
-    srv:close()
-  end
-end
+local function ports() return require "spec.helpers.ports" end
 
 local TARGETS = {
-  refused = function() return "http://127.0.0.1:" .. closed_port() end,
+  refused = function() return "http://127.0.0.1:" .. ports().closed() end,
   full_queue = function()
-    local port, close = full_queue()
+    local port, close = ports().full_queue()
     return "http://127.0.0.1:" .. port, close
   end,
   tls = function(env) return env.tls_url end,

@@ -16,6 +16,7 @@
 
 local emu = require "spec.helpers.emulator"
 local socket = require "socket"
+local ports = require "spec.helpers.ports"
 
 local M = {}
 
@@ -26,10 +27,7 @@ M.root = emu.root
 
 --- A loopback TCP port nothing listens on right now.
 function M.free_port()
-  local s = assert(socket.bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  return tonumber(port)
+  return tonumber(ports.closed())
 end
 
 local function write(path, text)

@@ -27,6 +27,7 @@
 
 local resource = require "kupe.resource"
 local json = require "kupe.json"
+local A = require "kupe.argcheck"
 
 local BASE = "/api/v1/agents"
 local ONE = "/api/v1/agents/{agent_id}"
@@ -54,27 +55,6 @@ local G = resource.group("agents", {
 -- Argument checks. Each returns an error message (or nil); the public
 -- method raises it at level 2, so the message points at the caller.
 
-local function is_int(v)
-  return type(v) == "number" and v == math.floor(v) and v == v and v > -math.huge
-    and v < math.huge
-end
-
-local function is_object(v)
-  return type(v) == "table" and getmetatable(v) ~= json.array_mt and v[1] == nil
-end
-
-local function id_problem(v, name)
-  if type(v) == "string" and v ~= "" then return nil end
-  return ("%s must be a non-empty string, got %s"):format(name,
-    v == "" and "an empty string" or type(v))
-end
-
--- Raises at the caller of the public method; `depth` counts the helper
--- frames between it and raise (0 when the method calls raise itself).
-local function raise(fname, n, msg, depth)
-  error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), 3 + (depth or 0))
-end
-
 -- Ranges and enums of agent_specific_config (kupe-api.md 3.2).
 local SPECIFIC = {
   session_timeout = { int = true, lo = 1, hi = 86400 },
@@ -89,11 +69,11 @@ local SPECIFIC_BOOL = { "llm_conversation_stop_enabled", "auto_terminate_call",
 local END_MODES = { fixed = true, context_aware = true }
 
 local function check_specific(s, where)
-  if not is_object(s) then return where .. " must be a table" end
+  if not A.is_object(s) then return where .. " must be a table" end
   for key, rule in pairs(SPECIFIC) do
     local v = s[key]
     if v ~= nil then
-      local ok = type(v) == "number" and (not rule.int or is_int(v)) and v >= rule.lo
+      local ok = type(v) == "number" and (not rule.int or A.is_int(v)) and v >= rule.lo
         and (not rule.hi or v <= rule.hi)
       if not ok then
         return ("%s.%s must be %s %s"):format(where, key, rule.int and "an integer" or "a number",
@@ -114,11 +94,11 @@ local function check_specific(s, where)
 end
 
 local function check_model(m, where)
-  if not is_object(m) then return where .. " must be a table" end
+  if not A.is_object(m) then return where .. " must be a table" end
   if m.temperature ~= nil and type(m.temperature) ~= "number" then
     return where .. ".temperature must be a number"
   end
-  if m.max_tokens ~= nil and not (is_int(m.max_tokens) and m.max_tokens >= 1) then
+  if m.max_tokens ~= nil and not (A.is_int(m.max_tokens) and m.max_tokens >= 1) then
     return where .. ".max_tokens must be an integer >= 1"
   end
   return nil
@@ -127,7 +107,7 @@ end
 -- transcriber_model_name (alias provider_id) and language are required in
 -- the section; language may be a one-element list.
 local function check_transcriber(t, where)
-  if not is_object(t) then return where .. " must be a table" end
+  if not A.is_object(t) then return where .. " must be a table" end
   local name = t.transcriber_model_name or t.provider_id
   if type(name) ~= "string" or name == "" then
     return where .. ".transcriber_model_name is required (a catalog name or id)"
@@ -141,7 +121,7 @@ local function check_transcriber(t, where)
 end
 
 local function check_vad(t, where)
-  if not is_object(t) then return where .. " must be a table" end
+  if not A.is_object(t) then return where .. " must be a table" end
   if type(t.vad_provider_id) ~= "string" or t.vad_provider_id == "" then
     return where .. ".vad_provider_id is required"
   end
@@ -153,8 +133,8 @@ local function check_vad(t, where)
 end
 
 local function check_tts(t, where)
-  if not is_object(t) then return where .. " must be a table" end
-  if t.voice_parameters ~= nil and not is_object(t.voice_parameters) then
+  if not A.is_object(t) then return where .. " must be a table" end
+  if t.voice_parameters ~= nil and not A.is_object(t.voice_parameters) then
     return where .. ".voice_parameters must be a table"
   end
   return nil
@@ -168,11 +148,11 @@ local SECTIONS = {
 
 -- A create (name required) or update body.
 local function check_body(body, create)
-  if not is_object(body) then return "body table expected, got " .. type(body) end
+  if not A.is_object(body) then return "body table expected, got " .. type(body) end
   local a = body.agent
   if create and a == nil then return "agent.name is required" end
   if a ~= nil then
-    if not is_object(a) then return "agent must be a table" end
+    if not A.is_object(a) then return "agent must be a table" end
     local name = a.name
     if (create or name ~= nil) and (type(name) ~= "string" or not name:match("%S")) then
       return "agent.name must be a non-empty string"
@@ -194,12 +174,12 @@ end
 -- `{ force = true }` -> the query flag; raises on anything else.
 local function force_query(opts, flag, fname, n)
   if opts == nil then return nil, false end
-  if type(opts) ~= "table" then raise(fname, n, "options table expected, got " .. type(opts), 1) end
+  A.table(opts, "options", fname, n, 1)
   for k in pairs(opts) do
-    if k ~= "force" then raise(fname, n, ("unknown option '%s'"):format(tostring(k)), 1) end
+    if k ~= "force" then A.fail(fname, n, ("unknown option '%s'"):format(tostring(k)), 1) end
   end
   if opts.force ~= nil and type(opts.force) ~= "boolean" then
-    raise(fname, n, "force must be a boolean", 1)
+    A.fail(fname, n, "force must be a boolean", 1)
   end
   if opts.force then return { [flag] = true }, true end
   return nil, false
@@ -232,7 +212,7 @@ end
 --   an agent_specific_config value is out of its documented range
 function G:create(body)
   local msg = check_body(body, true)
-  if msg then raise("create", 1, msg) end
+  if msg then A.fail("create", 1, msg) end
   return self._client:request("POST", BASE, { json = body })
 end
 
@@ -242,15 +222,15 @@ end
 function G:create_simple(name_or_body)
   local body = name_or_body
   if type(body) == "string" then body = { name = body } end
-  if not is_object(body) then
-    raise("create_simple", 1, "name string or {name=, description=} table expected, got "
+  if not A.is_object(body) then
+    A.fail("create_simple", 1, "name string or {name=, description=} table expected, got "
       .. type(name_or_body))
   end
   if type(body.name) ~= "string" or not body.name:match("%S") then
-    raise("create_simple", 1, "name must be a non-empty string")
+    A.fail("create_simple", 1, "name must be a non-empty string")
   end
   if body.description ~= nil and type(body.description) ~= "string" then
-    raise("create_simple", 1, "description must be a string")
+    A.fail("create_simple", 1, "description must be a string")
   end
   return self._client:request("POST", BASE .. "/simple", { json = body })
 end
@@ -259,8 +239,7 @@ end
 -- @tparam string agent_id
 -- @return bundle, resp | nil, err (404 unknown, 400 malformed id)
 function G:get(agent_id)
-  local msg = id_problem(agent_id, "agent_id")
-  if msg then raise("get", 1, msg) end
+  A.id(agent_id, "agent_id", "get", 1)
   return self._client:request("GET", resource.path(ONE, "get", agent_id))
 end
 
@@ -276,30 +255,30 @@ local SCOPES = { mine = true, all = true }
 -- Checks list/walk parameters; `walk` admits the walker's options too.
 local function list_params(params, fname, walk)
   if params == nil then return {} end
-  if type(params) ~= "table" then raise(fname, 1, "table expected, got " .. type(params), 1) end
+  A.table(params, nil, fname, 1, 1)
   local q = {}
   for k, v in pairs(params) do
     local want = LIST_KEYS[k]
     if walk and (k == "page" or k == "page_size" or k == "max_pages" or k == "limit") then
       local lo = k == "limit" and 0 or 1
-      if not (is_int(v) and v >= lo and (k ~= "page_size" or v <= 100)) then
-        raise(fname, 1, k == "page_size" and "page_size must be an integer from 1 to 100"
+      if not (A.is_int(v) and v >= lo and (k ~= "page_size" or v <= 100)) then
+        A.fail(fname, 1, k == "page_size" and "page_size must be an integer from 1 to 100"
           or ("%s must be an integer >= %d"):format(k, lo), 1)
       end
     elseif not want then
       if k == "page" or k == "page_size" then
-        raise(fname, 1, ("'%s' is for agents:pages{} or agents:items{}; list returns every agent")
+        A.fail(fname, 1, ("'%s' is for agents:pages{} or agents:items{}; list returns every agent")
           :format(k), 1)
       end
-      raise(fname, 1, ("unknown parameter '%s'"):format(tostring(k)), 1)
+      A.fail(fname, 1, ("unknown parameter '%s'"):format(tostring(k)), 1)
     elseif type(v) ~= want then
-      raise(fname, 1, ("%s must be a %s, got %s"):format(k, want, type(v)), 1)
+      A.fail(fname, 1, ("%s must be a %s, got %s"):format(k, want, type(v)), 1)
     else
       q[k] = v
     end
   end
   if q.scope ~= nil and not SCOPES[q.scope] then
-    raise(fname, 1, 'scope must be "mine" or "all"', 1)
+    A.fail(fname, 1, 'scope must be "mine" or "all"', 1)
   end
   return q
 end
@@ -359,20 +338,18 @@ end
 -- @tparam[opt] table params page, page_size (1..100), name_search
 -- @return page, resp | nil, err
 function G:summary(params)
-  if params ~= nil and type(params) ~= "table" then
-    raise("summary", 1, "table expected, got " .. type(params))
-  end
+  if params ~= nil then A.table(params, nil, "summary", 1) end
   local q = {}
   for k, v in pairs(params or {}) do
     if k == "page" or k == "page_size" then
-      if not (is_int(v) and v >= 1 and (k == "page" or v <= 100)) then
-        raise("summary", 1, k == "page" and "page must be an integer >= 1"
+      if not (A.is_int(v) and v >= 1 and (k == "page" or v <= 100)) then
+        A.fail("summary", 1, k == "page" and "page must be an integer >= 1"
           or "page_size must be an integer from 1 to 100")
       end
     elseif k == "name_search" then
-      if type(v) ~= "string" then raise("summary", 1, "name_search must be a string") end
+      if type(v) ~= "string" then A.fail("summary", 1, "name_search must be a string") end
     else
-      raise("summary", 1, ("unknown parameter '%s'"):format(tostring(k)))
+      A.fail("summary", 1, ("unknown parameter '%s'"):format(tostring(k)))
     end
     q[k] = v
   end
@@ -383,8 +360,7 @@ end
 -- @tparam string agent_id
 -- @return result (`valid`, `errors`, `warnings`), resp | nil, err (404)
 function G:validate(agent_id)
-  local msg = id_problem(agent_id, "agent_id")
-  if msg then raise("validate", 1, msg) end
+  A.id(agent_id, "agent_id", "validate", 1)
   return self._client:request("GET", "/api/call/test", { query = { agent_id = agent_id } })
 end
 
@@ -401,10 +377,9 @@ end
 -- @tparam[opt] table opts `{ force = true }`
 -- @return bundle, resp | nil, err (400 with a hint when the agent is active)
 function G:update(agent_id, body, opts)
-  local msg = id_problem(agent_id, "agent_id")
-  if msg then raise("update", 1, msg) end
-  msg = check_body(body, false)
-  if msg then raise("update", 2, msg) end
+  A.id(agent_id, "agent_id", "update", 1)
+  local msg = check_body(body, false)
+  if msg then A.fail("update", 2, msg) end
   local query, force = force_query(opts, "force_update", "update", 3)
   return forced(self, "PUT", resource.path(ONE, "update", agent_id), body, query, force, "update")
 end
@@ -416,8 +391,7 @@ end
 -- @tparam[opt] table opts `{ force = true }`
 -- @return `{message, data}`, resp | nil, err
 function G:delete(agent_id, opts)
-  local msg = id_problem(agent_id, "agent_id")
-  if msg then raise("delete", 1, msg) end
+  A.id(agent_id, "agent_id", "delete", 1)
   local query, force = force_query(opts, "force_delete", "delete", 2)
   return forced(self, "DELETE", resource.path(ONE, "delete", agent_id), nil, query, force,
     "delete")
@@ -427,10 +401,9 @@ end
 local function config_setter(fname, suffix, check)
   local template = ONE .. suffix
   return function(self, agent_id, config, opts)
-    local msg = id_problem(agent_id, "agent_id")
-    if msg then raise(fname, 1, msg) end
-    msg = check(config, "config")
-    if msg then raise(fname, 2, msg) end
+    A.id(agent_id, "agent_id", fname, 1)
+    local msg = check(config, "config")
+    if msg then A.fail(fname, 2, msg) end
     local query, force = force_query(opts, "force_update", fname, 3)
     return forced(self, "PATCH", resource.path(template, fname, agent_id), config, query, force,
       "update")

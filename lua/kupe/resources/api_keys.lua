@@ -63,7 +63,7 @@ end
 -- @tparam string user_id
 -- @return array of key objects, resp | nil, err
 function G:list_for_user(user_id)
-  A.string(user_id, "user_id", "list_for_user", 1, { nonempty = true })
+  A.id(user_id, "user_id", "list_for_user", 1)
   return self._client:request("GET", resource.path(FETCH_USER, "list_for_user", user_id))
 end
 
@@ -81,7 +81,7 @@ end
 -- @tparam[opt] table opts `user_id` (scoped management of another user's key)
 -- @return the answer, resp | nil, err (404 when unknown)
 function G:rename(key_id, name, opts)
-  A.string(key_id, "key_id", "rename", 1, { nonempty = true })
+  A.id(key_id, "key_id", "rename", 1)
   A.string(name, "name", "rename", 2)
   local q = scope_query(opts, "rename", 3)
   return self._client:request("PATCH", resource.path(ONE, "rename", key_id),
@@ -93,7 +93,7 @@ end
 -- @tparam[opt] table opts `user_id`
 -- @return the answer, resp | nil, err (404 when unknown or already revoked)
 function G:revoke(key_id, opts)
-  A.string(key_id, "key_id", "revoke", 1, { nonempty = true })
+  A.id(key_id, "key_id", "revoke", 1)
   local q = scope_query(opts, "revoke", 2)
   return self._client:request("DELETE", resource.path(ONE, "revoke", key_id), { query = q })
 end

@@ -35,6 +35,7 @@ local resource = require "kupe.resource"
 local core = require "kupe.core"
 local json = require "kupe.json"
 local errors = require "kupe.errors"
+local A = require "kupe.argcheck"
 
 local B = "/api/v1/batch-call"
 local ONE = B .. "/{batch_id}"
@@ -68,24 +69,12 @@ local G = resource.group("batches", {
 ---------------------------------------------------------------------------
 -- Argument checks
 
-local function raise(fname, n, msg, depth)
-  error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), 3 + (depth or 0))
-end
-
-local function is_int(v)
-  return type(v) == "number" and v == math.floor(v) and v > -math.huge and v < math.huge
-end
-
 local function is_array(v)
   if type(v) ~= "table" then return false end
   if getmetatable(v) == json.array_mt then return true end
   local n = 0
   for _ in pairs(v) do n = n + 1 end
   return n == #v
-end
-
-local function is_object(v)
-  return type(v) == "table" and getmetatable(v) ~= json.array_mt and v[1] == nil
 end
 
 -- A copy of a list marked as a JSON array (the caller's table is left alone).
@@ -95,26 +84,17 @@ local function array_copy(list)
   return out
 end
 
-local function check_id(v, name, fname, n, depth)
-  if type(v) ~= "string" or v == "" then
-    raise(fname, n or 1, ("%s must be a non-empty string, got %s"):format(name,
-      v == "" and "an empty string" or type(v)), (depth or 0) + 1)
-  end
-end
-
-local function path(template, fname, ...)
-  return resource.path(template, fname, ...)
-end
+local path = resource.path
 
 -- A list of template variable names, as an array even when empty.
 local function names_array(names, fname, n, where, depth)
   if not is_array(names) then
-    raise(fname, n, where .. " must be an array of names", depth + 1)
+    A.fail(fname, n, where .. " must be an array of names", depth + 1)
   end
   local out = json.array()
   for i, name in ipairs(names) do
     if type(name) ~= "string" or not name:match("^[%a_][%w_]*$") then
-      raise(fname, n, ("%s[%d] must be a name of letters, digits and _"):format(where, i),
+      A.fail(fname, n, ("%s[%d] must be a name of letters, digits and _"):format(where, i),
         depth + 1)
     end
     out[i] = name
@@ -160,26 +140,23 @@ local CREATE_KEYS = { agent_id = true, workflow_id = true, user_id = true,
 --   and workflow_id are given, batch_size is not an integer >= 1, or
 --   status is not a batch status
 function G:create(batch)
-  if not is_object(batch) then raise("create", 1, "table expected, got " .. type(batch)) end
-  local body = {}
-  for k, v in pairs(batch) do
-    if not CREATE_KEYS[k] then raise("create", 1, ("unknown field '%s'"):format(tostring(k))) end
-    body[k] = v
-  end
+  if not A.is_object(batch) then A.fail("create", 1, "table expected, got " .. type(batch)) end
+  A.known(batch, CREATE_KEYS, "create", 1)
+  local body = A.copy(batch)
   for _, k in ipairs { "caller_phone_id", "batch_name" } do
     local v = batch[k]
     if type(v) ~= "string" or not v:match("%S") then
-      raise("create", 1, k .. " is required (a non-empty string)")
+      A.fail("create", 1, k .. " is required (a non-empty string)")
     end
   end
   local agent = batch.agent_id ~= nil and batch.agent_id ~= json.null
   local workflow = batch.workflow_id ~= nil and batch.workflow_id ~= json.null
-  if agent == workflow then raise("create", 1, "give exactly one of agent_id or workflow_id") end
-  if batch.batch_size ~= nil and not (is_int(batch.batch_size) and batch.batch_size >= 1) then
-    raise("create", 1, "batch_size must be an integer >= 1")
+  if agent == workflow then A.fail("create", 1, "give exactly one of agent_id or workflow_id") end
+  if batch.batch_size ~= nil and not (A.is_int(batch.batch_size) and batch.batch_size >= 1) then
+    A.fail("create", 1, "batch_size must be an integer >= 1")
   end
   if batch.status ~= nil and not BATCH_STATUSES[batch.status] then
-    raise("create", 1, 'status must be "not_started", "in_progress" or "completed"')
+    A.fail("create", 1, 'status must be "not_started", "in_progress" or "completed"')
   end
   if batch.variable_names ~= nil then
     body.variable_names = names_array(batch.variable_names, "create", 1, "variable_names", 0)
@@ -199,7 +176,7 @@ end
 -- @tparam string user_id
 -- @return array, resp | nil, err (403 for another user)
 function G:list_for_user(user_id)
-  check_id(user_id, "user_id", "list_for_user")
+  A.id(user_id, "user_id", "list_for_user", 1)
   local p = path(B .. "/user/{user_id}", "list_for_user", user_id)
   local data, resp = self._client:request("GET", p)
   if data == nil then return nil, resp end
@@ -211,13 +188,11 @@ end
 -- @tparam[opt] table params e.g. `{page = 1, page_size = 20}`
 -- @return the answer (a page), resp | nil, err
 function G:browse(params)
-  if params ~= nil and type(params) ~= "table" then
-    raise("browse", 1, "table expected, got " .. type(params))
-  end
+  if params ~= nil then A.table(params, nil, "browse", 1) end
   for _, k in ipairs { "page", "page_size" } do
     local v = params and params[k]
-    if v ~= nil and not (is_int(v) and v >= 1) then
-      raise("browse", 1, k .. " must be an integer >= 1")
+    if v ~= nil and not (A.is_int(v) and v >= 1) then
+      A.fail("browse", 1, k .. " must be an integer >= 1")
     end
   end
   return self._client:request("GET", B .. "/browse", { query = params })
@@ -227,7 +202,7 @@ end
 -- @tparam string batch_id
 -- @return batch, resp | nil, err (404)
 function G:get(batch_id)
-  check_id(batch_id, "batch_id", "get")
+  A.id(batch_id, "batch_id", "get", 1)
   return self._client:request("GET", path(ONE, "get", batch_id))
 end
 
@@ -236,7 +211,7 @@ end
 -- @tparam string batch_id
 -- @return answer, resp | nil, err (404)
 function G:status(batch_id)
-  check_id(batch_id, "batch_id", "status")
+  A.id(batch_id, "batch_id", "status", 1)
   return self._client:request("GET", path(ONE .. "/status", "status", batch_id))
 end
 
@@ -246,7 +221,7 @@ end
 -- @return answer, resp | nil, err (409 while calls are in flight: never
 --   retried; 400 when nobody is left to call)
 function G:start(batch_id)
-  check_id(batch_id, "batch_id", "start")
+  A.id(batch_id, "batch_id", "start", 1)
   local data, err = self._client:request("POST", path(B .. "/start/{batch_id}", "start",
     batch_id))
   if data == nil and err.status == 409 then
@@ -259,7 +234,7 @@ end
 -- @tparam string batch_id
 -- @return answer, resp | nil, err (404)
 function G:delete(batch_id)
-  check_id(batch_id, "batch_id", "delete")
+  A.id(batch_id, "batch_id", "delete", 1)
   return self._client:request("DELETE", path(ONE, "delete", batch_id))
 end
 
@@ -269,7 +244,7 @@ end
 -- @tparam {string,...} names e.g. `{"name", "plan"}` (may be empty)
 -- @return answer, resp | nil, err (400 once started)
 function G:set_variables(batch_id, names)
-  check_id(batch_id, "batch_id", "set_variables")
+  A.id(batch_id, "batch_id", "set_variables", 1)
   local list = names_array(names, "set_variables", 2, "names", 0)
   return self._client:request("PATCH", path(ONE .. "/variables", "set_variables", batch_id),
     { json = { variable_names = list } })
@@ -293,18 +268,18 @@ end
 -- @return answer, resp | nil, err (404 unknown batch, 400 once started)
 -- @raise for an empty list, a row without to_phonenumber, or a nested value
 function G:upload(batch_id, records)
-  check_id(batch_id, "batch_id", "upload")
+  A.id(batch_id, "batch_id", "upload", 1)
   if not is_array(records) or #records == 0 then
-    raise("upload", 2, "records must be a non-empty array of rows")
+    A.fail("upload", 2, "records must be a non-empty array of rows")
   end
   for i, r in ipairs(records) do
-    if not is_object(r) then raise("upload", 2, ("records[%d] must be a table"):format(i)) end
+    if not A.is_object(r) then A.fail("upload", 2, ("records[%d] must be a table"):format(i)) end
     if type(r.to_phonenumber) ~= "string" or r.to_phonenumber == "" then
-      raise("upload", 2, ("records[%d].to_phonenumber is required"):format(i))
+      A.fail("upload", 2, ("records[%d].to_phonenumber is required"):format(i))
     end
     for k, v in pairs(r) do
       if type(k) ~= "string" or not is_scalar(v) then
-        raise("upload", 2, ("records[%d] must be flat: name = string, number or boolean"):format(i))
+        A.fail("upload", 2, ("records[%d] must be flat: name = string, number or boolean"):format(i))
       end
     end
   end
@@ -321,24 +296,24 @@ end
 -- @return answer (as upload), resp | nil, err (kind "io" when the file
 --   cannot be read; 400 for a CSV without to_phonenumber)
 function G:upload_csv(batch_id, opts)
-  check_id(batch_id, "batch_id", "upload_csv")
-  if type(opts) ~= "table" then raise("upload_csv", 2, "table expected, got " .. type(opts)) end
+  A.id(batch_id, "batch_id", "upload_csv", 1)
+  A.table(opts, nil, "upload_csv", 2)
   for k in pairs(opts) do
     if k ~= "path" and k ~= "csv" and k ~= "filename" then
-      raise("upload_csv", 2, ("unknown option '%s'"):format(tostring(k)))
+      A.fail("upload_csv", 2, ("unknown option '%s'"):format(tostring(k)))
     end
   end
   if (opts.path == nil) == (opts.csv == nil) then
-    raise("upload_csv", 2, "give path (a CSV file) or csv (its text)")
+    A.fail("upload_csv", 2, "give path (a CSV file) or csv (its text)")
   end
   if opts.path ~= nil and (type(opts.path) ~= "string" or opts.path == "") then
-    raise("upload_csv", 2, "path must be a non-empty string")
+    A.fail("upload_csv", 2, "path must be a non-empty string")
   end
   if opts.csv ~= nil and type(opts.csv) ~= "string" then
-    raise("upload_csv", 2, "csv must be a string")
+    A.fail("upload_csv", 2, "csv must be a string")
   end
   if opts.filename ~= nil and (type(opts.filename) ~= "string" or opts.filename == "") then
-    raise("upload_csv", 2, "filename must be a non-empty string")
+    A.fail("upload_csv", 2, "filename must be a non-empty string")
   end
   local part = { name = "file", type = "text/csv" }
   if opts.path then
@@ -358,20 +333,20 @@ end
 --   variable_values = {...}}`
 -- @return answer, resp | nil, err (404 unknown row, 400 once started)
 function G:upsert(batch_id, items)
-  check_id(batch_id, "batch_id", "upsert")
+  A.id(batch_id, "batch_id", "upsert", 1)
   if not is_array(items) or #items == 0 then
-    raise("upsert", 2, "items must be a non-empty array")
+    A.fail("upsert", 2, "items must be a non-empty array")
   end
   for i, item in ipairs(items) do
-    if not is_object(item) then raise("upsert", 2, ("items[%d] must be a table"):format(i)) end
+    if not A.is_object(item) then A.fail("upsert", 2, ("items[%d] must be a table"):format(i)) end
     if type(item.to_phonenumber) ~= "string" or item.to_phonenumber == "" then
-      raise("upsert", 2, ("items[%d].to_phonenumber is required"):format(i))
+      A.fail("upsert", 2, ("items[%d].to_phonenumber is required"):format(i))
     end
     if item.id ~= nil and (type(item.id) ~= "string" or item.id == "") then
-      raise("upsert", 2, ("items[%d].id must be a non-empty string"):format(i))
+      A.fail("upsert", 2, ("items[%d].id must be a non-empty string"):format(i))
     end
-    if item.variable_values ~= nil and not is_object(item.variable_values) then
-      raise("upsert", 2, ("items[%d].variable_values must be a table"):format(i))
+    if item.variable_values ~= nil and not A.is_object(item.variable_values) then
+      A.fail("upsert", 2, ("items[%d].variable_values must be a table"):format(i))
     end
   end
   return self._client:request("POST", path(ONE .. "/data/upsert", "upsert", batch_id),
@@ -385,15 +360,13 @@ end
 --   "completed" | "failed" | "no_answer"}`
 -- @return array, resp | nil, err (404)
 function G:recipients(batch_id, opts)
-  check_id(batch_id, "batch_id", "recipients")
-  if opts ~= nil and type(opts) ~= "table" then
-    raise("recipients", 2, "table expected, got " .. type(opts))
-  end
+  A.id(batch_id, "batch_id", "recipients", 1)
+  if opts ~= nil then A.table(opts, nil, "recipients", 2) end
   local q
   for k, v in pairs(opts or {}) do
-    if k ~= "status" then raise("recipients", 2, ("unknown option '%s'"):format(tostring(k))) end
+    if k ~= "status" then A.fail("recipients", 2, ("unknown option '%s'"):format(tostring(k))) end
     if not STATUSES[v] then
-      raise("recipients", 2, "status must be one of not_started, calling, completed, failed, "
+      A.fail("recipients", 2, "status must be one of not_started, calling, completed, failed, "
         .. "no_answer")
     end
     q = { status = v }
@@ -409,8 +382,8 @@ end
 -- @tparam string item_id the recipient row's id
 -- @return answer, resp | nil, err (404)
 function G:remove_recipient(batch_id, item_id)
-  check_id(batch_id, "batch_id", "remove_recipient")
-  check_id(item_id, "item_id", "remove_recipient", 2)
+  A.id(batch_id, "batch_id", "remove_recipient", 1)
+  A.id(item_id, "item_id", "remove_recipient", 2)
   return self._client:request("DELETE", path(ONE .. "/data/{item_id}", "remove_recipient",
     batch_id, item_id))
 end
@@ -421,11 +394,11 @@ end
 -- @return answer, resp | nil, err (400 without CallSid, 404 unknown call)
 function G:status_callback(fields)
   if type(fields) ~= "table" or next(fields) == nil then
-    raise("status_callback", 1, "a table of form fields is required")
+    A.fail("status_callback", 1, "a table of form fields is required")
   end
   for k, v in pairs(fields) do
     if type(k) ~= "string" or (type(v) ~= "string" and type(v) ~= "number") then
-      raise("status_callback", 1, "fields must be name = string or number")
+      A.fail("status_callback", 1, "fields must be name = string or number")
     end
   end
   return self._client:request("POST", B .. "/status-callback", {
@@ -462,25 +435,23 @@ end
 --   with the last counts in `err.data`; "not_started" when the batch was
 --   never started)
 function G:wait(batch_id, opts)
-  check_id(batch_id, "batch_id", "wait")
-  if opts ~= nil and type(opts) ~= "table" then
-    raise("wait", 2, "table expected, got " .. type(opts))
-  end
+  A.id(batch_id, "batch_id", "wait", 1)
+  if opts ~= nil then A.table(opts, nil, "wait", 2) end
   opts = opts or {}
   for k in pairs(opts) do
     if k ~= "interval" and k ~= "timeout" and k ~= "on_progress" then
-      raise("wait", 2, ("unknown option '%s'"):format(tostring(k)))
+      A.fail("wait", 2, ("unknown option '%s'"):format(tostring(k)))
     end
   end
   local interval, timeout = opts.interval or 2, opts.timeout or 3600
   if type(interval) ~= "number" or interval ~= interval or interval <= 0 then
-    raise("wait", 2, "interval must be a number > 0")
+    A.fail("wait", 2, "interval must be a number > 0")
   end
   if type(timeout) ~= "number" or timeout ~= timeout or timeout <= 0 then
-    raise("wait", 2, "timeout must be a number > 0")
+    A.fail("wait", 2, "timeout must be a number > 0")
   end
   if opts.on_progress ~= nil and type(opts.on_progress) ~= "function" then
-    raise("wait", 2, "on_progress must be a function")
+    A.fail("wait", 2, "on_progress must be a function")
   end
   local client = self._client
   local status_path = path(ONE .. "/status", "wait", batch_id)

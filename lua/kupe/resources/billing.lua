@@ -159,7 +159,7 @@ end
 -- @tparam string session_id the call session's id
 -- @return the answer, resp | nil, err (404 when unknown or not visible)
 function G:session(session_id)
-  A.string(session_id, "session_id", "session", 1, { nonempty = true })
+  A.id(session_id, "session_id", "session", 1)
   return self._client:request("GET", resource.path(SESSION, "session", session_id))
 end
 

@@ -8,6 +8,7 @@
 -- @module kupe.resources.call_logs
 
 local resource = require "kupe.resource"
+local A = require "kupe.argcheck"
 
 local PATH = "/api/v1/call-analytics"
 local EXPORT = "/api/v1/call-analytics/export"
@@ -24,32 +25,28 @@ local LIST_PARAMS = {
   organization_ids = "ids", owner_user_ids = "ids", platform_roles = "ids",
 }
 
-local function bad(fname, msg, level)
-  error(("bad argument #1 to '%s' (%s)"):format(fname, msg), level + 1)
-end
-
 -- Validates list parameters before anything is sent; returns the query.
-local function list_query(params, fname, level)
+local function list_query(params, fname, depth)
   if params == nil then return {} end
-  if type(params) ~= "table" then bad(fname, "table expected, got " .. type(params), level + 1) end
+  A.table(params, nil, fname, 1, depth + 1)
   local q = {}
   for k, v in pairs(params) do
     local want = LIST_PARAMS[k]
-    if not want then bad(fname, ("unknown parameter '%s'"):format(tostring(k)), level + 1) end
+    if not want then A.fail(fname, 1, ("unknown parameter '%s'"):format(tostring(k)), depth + 1) end
     if want == "ids" then
       if type(v) == "table" then v = table.concat(v, ",") end
-      if type(v) ~= "string" then bad(fname, k .. " must be a string or an array of strings", level + 1) end
+      if type(v) ~= "string" then A.fail(fname, 1, k .. " must be a string or an array of strings", depth + 1) end
     elseif type(v) ~= want then
-      bad(fname, ("%s must be a %s, got %s"):format(k, want, type(v)), level + 1)
+      A.fail(fname, 1, ("%s must be a %s, got %s"):format(k, want, type(v)), depth + 1)
     end
     q[k] = v
   end
   local size, page = q.page_size, q.page
   if size ~= nil and (size ~= math.floor(size) or size < 1 or size > 100) then
-    bad(fname, "page_size must be an integer from 1 to 100", level + 1)
+    A.fail(fname, 1, "page_size must be an integer from 1 to 100", depth + 1)
   end
   if page ~= nil and (page ~= math.floor(page) or page < 1) then
-    bad(fname, "page must be an integer >= 1", level + 1)
+    A.fail(fname, 1, "page must be an integer >= 1", depth + 1)
   end
   return q
 end
@@ -61,7 +58,7 @@ end
 -- @return page or array, resp | nil, err
 -- @raise when page_size is outside 1..100 or a parameter is unknown
 function G:list(params)
-  local q = list_query(params, "list", 2)
+  local q = list_query(params, "list", 0)
   if q.page_size and not q.page then q.page = 1 end
   if q.page and not q.page_size then q.page_size = 100 end
   return self._client:request("GET", PATH, { query = q })
@@ -71,20 +68,18 @@ end
 -- when there is none.
 function G:get(request_id)
   if type(request_id) ~= "string" or request_id == "" then
-    bad("get", "request_id must be a non-empty string, got " .. type(request_id), 2)
+    A.fail("get", 1, "request_id must be a non-empty string, got " .. type(request_id))
   end
   return self._client:request("GET", PATH, { query = { request_id = request_id } })
 end
 
 local function walk_spec(self, opts, fname)
-  if opts ~= nil and type(opts) ~= "table" then
-    bad(fname, "table expected, got " .. type(opts), 3)
-  end
+  if opts ~= nil then A.table(opts, nil, fname, 1, 1) end
   local params = {}
   for k, v in pairs(opts or {}) do
     if k ~= "limit" and k ~= "max_pages" then params[k] = v end
   end
-  list_query(params, fname, 3) -- validate before the first request
+  list_query(params, fname, 1) -- validate before the first request
   return resource.walker_spec(self, PATH, {
     style = "page", items = "items", total = "total", default_size = 100, max_size = 100,
   })
@@ -118,52 +113,36 @@ end
 --   path | sink; on_progress(received, total_or_nil); stall_time, timeout
 -- @return result, resp | nil, err
 function G:export(opts)
-  if type(opts) ~= "table" then bad("export", "table expected, got " .. type(opts), 2) end
+  A.table(opts, nil, "export", 1)
   local q = {}
   if opts.request_id ~= nil then
     if type(opts.request_id) ~= "string" or opts.request_id == "" then
-      bad("export", "request_id must be a non-empty string", 2)
+      A.fail("export", 1, "request_id must be a non-empty string")
     end
     if opts.start_date or opts.end_date then
-      bad("export", "give request_id or start_date and end_date, not both", 2)
+      A.fail("export", 1, "give request_id or start_date and end_date, not both")
     end
     q.request_id = opts.request_id
   elseif opts.start_date ~= nil or opts.end_date ~= nil then
     if not (is_date(opts.start_date) and is_date(opts.end_date)) then
-      bad("export", "start_date and end_date must both be YYYY-MM-DD strings", 2)
+      A.fail("export", 1, "start_date and end_date must both be YYYY-MM-DD strings")
     end
     q.start_date, q.end_date = opts.start_date, opts.end_date
   else
-    bad("export", "request_id, or start_date and end_date, is required", 2)
+    A.fail("export", 1, "request_id, or start_date and end_date, is required")
   end
   if opts.include_recordings ~= nil then
     if type(opts.include_recordings) ~= "boolean" then
-      bad("export", "include_recordings must be a boolean", 2)
+      A.fail("export", 1, "include_recordings must be a boolean")
     end
     q.include_recordings = opts.include_recordings
   end
   if opts.size ~= nil then q.size = opts.size end -- the emulator's size knob
-  local path, sink = opts.path, opts.sink
-  if path ~= nil and sink ~= nil then bad("export", "give path or sink, not both", 2) end
-  if path ~= nil and (type(path) ~= "string" or path == "") then
-    bad("export", "path must be a non-empty string", 2)
-  end
-  if sink ~= nil and type(sink) ~= "function" then bad("export", "sink must be a function", 2) end
-  if q.request_id and path == nil and sink == nil then
-    bad("export", "a ZIP export needs path or sink", 2)
-  end
-  if opts.on_progress ~= nil and type(opts.on_progress) ~= "function" then
-    bad("export", "on_progress must be a function", 2)
-  end
+  A.download_to(opts, "export", 1, q.request_id and "a ZIP export needs path or sink")
 
-  local data, resp = self._client:request("GET", EXPORT, {
-    query = q, sink = path or sink, sink_type = "application/zip", raw = true,
-    on_progress = opts.on_progress, timeout = opts.timeout, stall_time = opts.stall_time,
-  })
-  if data == nil then return nil, resp end
-  if data == true and resp.body == nil then
-    return { path = resp.path_written, bytes = resp.bytes, content_type = resp.content_type }, resp
-  end
+  local file, resp, data = resource.download(self._client, EXPORT, q, opts, "application/zip")
+  if file then return file, resp end
+  if file == nil then return nil, resp end
   local ctype = resp.content_type or ""
   if ctype:find("json", 1, true) then
     local answer, err = require("kupe.json").decode(data)
@@ -179,7 +158,7 @@ function G:export(opts)
     method = "GET", path = EXPORT, body = data, headers = resp.headers,
     message = ("expected application/zip or a JSON answer, got %s"):format(
       resp.content_type or "no content type"),
-    hint = (path == nil and sink == nil) and "pass path or sink to receive a ZIP" or nil }
+    hint = (opts.path == nil and opts.sink == nil) and "pass path or sink to receive a ZIP" or nil }
 end
 
 return G

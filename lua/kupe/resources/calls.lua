@@ -28,6 +28,7 @@
 local resource = require "kupe.resource"
 local json = require "kupe.json"
 local errors = require "kupe.errors"
+local A = require "kupe.argcheck"
 
 local CREATE = "/api/call/create_call"
 
@@ -37,10 +38,6 @@ local G = resource.group("calls", {
   { "web_token", "GET", "/api/call/auth/token", custom = true,
     doc = "token for the web media WebSocket" },
 })
-
-local function raise(fname, msg)
-  error(("bad argument #1 to '%s' (%s)"):format(fname, msg), 3)
-end
 
 local CREATE_KEYS = { to = true, agent_id = true, workflow_id = true, phone_number_id = true,
   variables = true, timeout = true }
@@ -69,34 +66,34 @@ end
 -- @raise when `to` is missing or not E.164, both agent_id and workflow_id
 --   are given, or an option is unknown
 function G:create(opts)
-  if type(opts) ~= "table" then raise("create", "table expected, got " .. type(opts)) end
+  A.table(opts, nil, "create", 1)
   for k in pairs(opts) do
-    if not CREATE_KEYS[k] then raise("create", ("unknown option '%s'"):format(tostring(k))) end
+    if not CREATE_KEYS[k] then A.fail("create", 1, ("unknown option '%s'"):format(tostring(k))) end
   end
-  if opts.to == nil then raise("create", "to (the destination number) is required") end
+  if opts.to == nil then A.fail("create", 1, "to (the destination number) is required") end
   local to = e164(opts.to)
   if not to then
-    raise("create", ("to must be an E.164 number such as +15551234567, got %q")
+    A.fail("create", 1, ("to must be an E.164 number such as +15551234567, got %q")
       :format(tostring(opts.to)))
   end
   local q = { phoneNumber = to }
   for _, k in ipairs { "agent_id", "workflow_id", "phone_number_id" } do
     local v = opts[k]
     if v ~= nil then
-      if type(v) ~= "string" or v == "" then raise("create", k .. " must be a non-empty string") end
+      if type(v) ~= "string" or v == "" then A.fail("create", 1, k .. " must be a non-empty string") end
       q[k] = v
     end
   end
   if q.agent_id and q.workflow_id then
-    raise("create", "give agent_id or workflow_id, not both")
+    A.fail("create", 1, "give agent_id or workflow_id, not both")
   end
   local vars = opts.variables
   if vars ~= nil and (type(vars) ~= "table" or getmetatable(vars) == json.array_mt
       or vars[1] ~= nil) then
-    raise("create", "variables must be a table of name = value")
+    A.fail("create", 1, "variables must be a table of name = value")
   end
   if opts.timeout ~= nil and type(opts.timeout) ~= "number" then
-    raise("create", "timeout must be a number")
+    A.fail("create", 1, "timeout must be a number")
   end
 
   local data, resp = self._client:request("POST", CREATE, {

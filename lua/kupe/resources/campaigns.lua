@@ -28,6 +28,7 @@
 local resource = require "kupe.resource"
 local errors = require "kupe.errors"
 local json = require "kupe.json"
+local A = require "kupe.argcheck"
 
 local BASE = "/api/v1/campaigns"
 local ONE = BASE .. "/{campaign_id}"
@@ -57,30 +58,7 @@ local G = resource.group("campaigns", {
   { "clear_members", "DELETE", ONE .. "/members", custom = true, doc = "remove every member" },
 })
 
--- Argument checks: caller mistakes raise, pointing at the caller.
-
-local function bad(n, fname, msg, level)
-  error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), level + 1)
-end
-
-local function describe(v)
-  if v == "" then return "an empty string" end
-  return type(v)
-end
-
-local function check_id(v, n, fname, name, level)
-  if type(v) ~= "string" or v == "" then
-    bad(n, fname, ("%s must be a non-empty string, got %s"):format(name, describe(v)), level + 1)
-  end
-end
-
-local function check_table(v, n, fname, level)
-  if type(v) ~= "table" then bad(n, fname, "table expected, got " .. type(v), level + 1) end
-end
-
-local function is_int(v)
-  return type(v) == "number" and v == math.floor(v) and v > -math.huge and v < math.huge
-end
+-- Caller mistakes raise (kupe.argcheck), pointing at the caller.
 
 local function path(fname, suffix, campaign_id)
   return resource.path(ONE .. (suffix or ""), fname, campaign_id)
@@ -109,12 +87,12 @@ local function valid(kind, v)
   if kind == "id" or kind == "id?" then return type(v) == "string" and v ~= "" end
   if kind == "text" then return type(v) == "string" and v:find("%S") ~= nil end
   if kind == "string" or kind == "string?" then return type(v) == "string" end
-  if kind == "size?" then return is_int(v) and v >= 1 end
+  if kind == "size?" then return A.is_int(v) and v >= 1 end
   if kind == "names" then
     if type(v) ~= "table" then return false end
     local n = #v
     for k, x in pairs(v) do
-      if not is_int(k) or k < 1 or k > n or type(x) ~= "string" then return false end
+      if not A.is_int(k) or k < 1 or k > n or type(x) ~= "string" then return false end
     end
     return true
   end
@@ -123,13 +101,13 @@ end
 
 -- A checked copy of a create/update body, variable_names as a JSON array.
 local function campaign_body(fields, n, fname, create)
-  check_table(fields, n, fname, 3)
+  A.table(fields, nil, fname, n, 1)
   if create then
     for _, name in ipairs(REQUIRED) do
       if fields[name] == nil then
-        bad(n, fname, name == "variable_names"
+        A.fail(fname, n, name == "variable_names"
           and "variable_names is required (use {} when the agent's prompt has no {{variables}})"
-          or (name .. " is required"), 3)
+          or (name .. " is required"), 1)
       end
     end
   end
@@ -137,7 +115,7 @@ local function campaign_body(fields, n, fname, create)
   for k, v in pairs(fields) do
     local kind = FIELDS[k]
     if kind and not valid(kind, v) then
-      bad(n, fname, ("%s must be %s, got %s"):format(k, KIND_TEXT[kind], describe(v)), 3)
+      A.fail(fname, n, ("%s must be %s, got %s"):format(k, KIND_TEXT[kind], A.got(v)), 1)
     end
     body[k] = v
   end
@@ -152,28 +130,28 @@ end
 -- Listing
 
 -- A date-time filter: "YYYY-MM-DD[THH:MM[:SS][Z|+hh:mm]]" or Unix seconds.
-local function datetime(v, name, n, fname, level)
+local function datetime(v, name, n, fname, depth)
   if type(v) == "number" then return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(v)) end
   if type(v) ~= "string" or not v:match("^%d%d%d%d%-%d%d%-%d%d") then
-    bad(n, fname, name .. " must be a date ('2026-03-01'), a date-time or Unix seconds", level + 1)
+    A.fail(fname, n, name .. " must be a date ('2026-03-01'), a date-time or Unix seconds", depth + 1)
   end
   return v
 end
 
-local function page_query(params, n, fname, level, allowed, max_size)
+local function page_query(params, n, fname, depth, allowed, max_size)
   local q = {}
   if params == nil then return q end
-  check_table(params, n, fname, level + 1)
+  A.table(params, nil, fname, n, depth + 1)
   for k, v in pairs(params) do
     local what = allowed[k]
-    if not what then bad(n, fname, ("unknown parameter '%s'"):format(tostring(k)), level + 1) end
-    if what == "page" and not (is_int(v) and v >= 1) then
-      bad(n, fname, "page must be an integer >= 1", level + 1)
-    elseif what == "size" and not (is_int(v) and v >= 1 and (not max_size or v <= max_size)) then
-      bad(n, fname, max_size and ("page_size must be an integer from 1 to " .. max_size)
-        or "page_size must be an integer >= 1", level + 1)
+    if not what then A.fail(fname, n, ("unknown parameter '%s'"):format(tostring(k)), depth + 1) end
+    if what == "page" and not (A.is_int(v) and v >= 1) then
+      A.fail(fname, n, "page must be an integer >= 1", depth + 1)
+    elseif what == "size" and not (A.is_int(v) and v >= 1 and (not max_size or v <= max_size)) then
+      A.fail(fname, n, max_size and ("page_size must be an integer from 1 to " .. max_size)
+        or "page_size must be an integer >= 1", depth + 1)
     elseif what == "datetime" then
-      v = datetime(v, k, n, fname, level + 1)
+      v = datetime(v, k, n, fname, depth + 1)
     end
     q[k] = v
   end
@@ -192,19 +170,19 @@ local WALK_OPTIONS = { page = true, page_size = true, max_pages = true, limit = 
 -- @return page, resp | nil, err
 -- @raise for an unknown parameter or one out of range
 function G:list(params)
-  local q = page_query(params, 1, "list", 2, LIST_PARAMS, 100)
+  local q = page_query(params, 1, "list", 0, LIST_PARAMS, 100)
   return self._client:request("GET", BASE, { query = q })
 end
 
 local function list_walk(self, opts, fname)
   local filters = {}
   if opts ~= nil then
-    check_table(opts, 1, fname, 3)
+    A.table(opts, nil, fname, 1, 1)
     for k, v in pairs(opts) do
       if not WALK_OPTIONS[k] then filters[k] = v end
     end
   end
-  local q = page_query(filters, 1, fname, 3, LIST_PARAMS, 100)
+  local q = page_query(filters, 1, fname, 1, LIST_PARAMS, 100)
   local spec = resource.walker_spec(self, BASE, {
     style = "page", items = "campaigns", total = "total", default_size = 100, max_size = 100,
   })
@@ -253,7 +231,7 @@ end
 -- @tparam string campaign_id
 -- @return `{campaign}`, resp | nil, err (404 unknown, 422 not a UUID)
 function G:get(campaign_id)
-  check_id(campaign_id, 1, "get", "campaign_id", 2)
+  A.id(campaign_id, "campaign_id", "get", 1)
   return self._client:request("GET", path("get", nil, campaign_id))
 end
 
@@ -262,7 +240,7 @@ end
 -- @tparam table fields as for create, none required
 -- @return `{campaign}`, resp | nil, err
 function G:update(campaign_id, fields)
-  check_id(campaign_id, 1, "update", "campaign_id", 2)
+  A.id(campaign_id, "campaign_id", "update", 1)
   local body = campaign_body(fields, 2, "update", false)
   return self._client:request("PATCH", path("update", nil, campaign_id), { json = body })
 end
@@ -271,7 +249,7 @@ end
 -- @tparam string campaign_id
 -- @return `{ok = "true"}` (a string), resp | nil, err
 function G:delete(campaign_id)
-  check_id(campaign_id, 1, "delete", "campaign_id", 2)
+  A.id(campaign_id, "campaign_id", "delete", 1)
   return self._client:request("DELETE", path("delete", nil, campaign_id))
 end
 
@@ -283,13 +261,13 @@ end
 function G:dashboard(params)
   local q = {}
   if params ~= nil then
-    check_table(params, 1, "dashboard", 2)
+    A.table(params, nil, "dashboard", 1)
     for k, v in pairs(params) do
       if k ~= "from_date" and k ~= "to_date" and k ~= "chart_from_date" and k ~= "chart_to_date" then
-        bad(1, "dashboard", ("unknown parameter '%s'"):format(tostring(k)), 2)
+        A.fail("dashboard", 1, ("unknown parameter '%s'"):format(tostring(k)))
       end
       if type(v) == "number" then v = os.date("!%Y-%m-%d", math.floor(v)) end
-      if type(v) ~= "string" then bad(1, "dashboard", k .. " must be a date string or Unix seconds", 2) end
+      if type(v) ~= "string" then A.fail("dashboard", 1, k .. " must be a date string or Unix seconds") end
       q[k] = v
     end
   end
@@ -301,7 +279,7 @@ end
 -- @tparam string campaign_id
 -- @return checklist, resp | nil, err
 function G:readiness(campaign_id)
-  check_id(campaign_id, 1, "readiness", "campaign_id", 2)
+  A.id(campaign_id, "campaign_id", "readiness", 1)
   return self._client:request("GET", path("readiness", "/readiness", campaign_id))
 end
 
@@ -312,7 +290,7 @@ end
 -- @tparam string campaign_id
 -- @return answer, resp | nil, err
 function G:start(campaign_id)
-  check_id(campaign_id, 1, "start", "campaign_id", 2)
+  A.id(campaign_id, "campaign_id", "start", 1)
   return self._client:request("POST", path("start", "/start", campaign_id))
 end
 
@@ -320,7 +298,7 @@ end
 -- @tparam string campaign_id
 -- @return `{success, message, data}`, resp | nil, err
 function G:pause(campaign_id)
-  check_id(campaign_id, 1, "pause", "campaign_id", 2)
+  A.id(campaign_id, "campaign_id", "pause", 1)
   return self._client:request("POST", path("pause", "/pause", campaign_id))
 end
 
@@ -328,7 +306,7 @@ end
 -- @tparam string campaign_id
 -- @return `{success, message, data}`, resp | nil, err
 function G:stop(campaign_id)
-  check_id(campaign_id, 1, "stop", "campaign_id", 2)
+  A.id(campaign_id, "campaign_id", "stop", 1)
   return self._client:request("POST", path("stop", "/stop", campaign_id))
 end
 
@@ -336,7 +314,7 @@ end
 -- @tparam string campaign_id
 -- @return `{success, message, data}`, resp | nil, err
 function G:resume(campaign_id)
-  check_id(campaign_id, 1, "resume", "campaign_id", 2)
+  A.id(campaign_id, "campaign_id", "resume", 1)
   return self._client:request("POST", path("resume", "/resume", campaign_id))
 end
 
@@ -351,19 +329,19 @@ end
 -- @return `{campaign}` (the last answer), resp | nil, err (the poll's
 --   error, or kind "timeout" with the last campaign in `err.data`)
 function G:wait(campaign_id, opts)
-  check_id(campaign_id, 1, "wait", "campaign_id", 2)
+  A.id(campaign_id, "campaign_id", "wait", 1)
   opts = opts or {}
-  check_table(opts, 2, "wait", 2)
+  A.table(opts, nil, "wait", 2)
   local interval, timeout = opts.interval or 5, opts.timeout or 3600
-  if type(interval) ~= "number" or interval < 0 then bad(2, "wait", "interval must be a number >= 0", 2) end
-  if type(timeout) ~= "number" or timeout < 0 then bad(2, "wait", "timeout must be a number >= 0", 2) end
+  if type(interval) ~= "number" or interval < 0 then A.fail("wait", 2, "interval must be a number >= 0") end
+  if type(timeout) ~= "number" or timeout < 0 then A.fail("wait", 2, "timeout must be a number >= 0") end
   local wanted = { completed = true, stopped = true }
   if opts.statuses ~= nil then
-    check_table(opts.statuses, 2, "wait", 2)
+    A.table(opts.statuses, nil, "wait", 2)
     for _, s in ipairs(opts.statuses) do wanted[s] = true end
   end
   if opts.on_poll ~= nil and type(opts.on_poll) ~= "function" then
-    bad(2, "wait", "on_poll must be a function", 2)
+    A.fail("wait", 2, "on_poll must be a function")
   end
   local client = self._client
   local deadline = client:now() + timeout
@@ -392,7 +370,7 @@ end
 -- @tparam string campaign_id
 -- @return answer, resp | nil, err
 function G:analytics(campaign_id)
-  check_id(campaign_id, 1, "analytics", "campaign_id", 2)
+  A.id(campaign_id, "campaign_id", "analytics", 1)
   return self._client:request("GET", path("analytics", "/analytics", campaign_id))
 end
 
@@ -404,18 +382,18 @@ local LOG_PARAMS = { page = "page", page_size = "size" }
 -- @tparam[opt] table params page (>= 1), page_size (>= 1)
 -- @return page, resp | nil, err
 function G:logs(campaign_id, params)
-  check_id(campaign_id, 1, "logs", "campaign_id", 2)
-  local q = page_query(params, 2, "logs", 2, LOG_PARAMS)
+  A.id(campaign_id, "campaign_id", "logs", 1)
+  local q = page_query(params, 2, "logs", 0, LOG_PARAMS)
   return self._client:request("GET", path("logs", "/logs", campaign_id), { query = q })
 end
 
 local function logs_walk(self, campaign_id, opts, fname)
-  check_id(campaign_id, 1, fname, "campaign_id", 3)
+  A.id(campaign_id, "campaign_id", fname, 1, 1)
   if opts ~= nil then
-    check_table(opts, 2, fname, 3)
+    A.table(opts, nil, fname, 2, 1)
     for k in pairs(opts) do
       if not WALK_OPTIONS[k] then
-        bad(2, fname, ("unknown option '%s' (page, page_size, max_pages, limit)"):format(tostring(k)), 3)
+        A.fail(fname, 2, ("unknown option '%s' (page, page_size, max_pages, limit)"):format(tostring(k)), 1)
       end
     end
   end
@@ -456,39 +434,28 @@ local FORMATS = {
 -- @return `{path, bytes, content_type, format}`, resp | nil, err
 -- @raise without path or sink, or for an unknown format
 function G:export(campaign_id, opts)
-  check_id(campaign_id, 1, "export", "campaign_id", 2)
-  check_table(opts, 2, "export", 2)
+  A.id(campaign_id, "campaign_id", "export", 1)
+  A.table(opts, nil, "export", 2)
   local format = opts.format or "csv"
   local f = FORMATS[format]
-  if not f then bad(2, "export", "format must be \"csv\" or \"excel\"", 2) end
+  if not f then A.fail("export", 2, "format must be \"csv\" or \"excel\"") end
   for k in pairs(opts) do
     if k ~= "format" and k ~= "path" and k ~= "sink" and k ~= "on_progress" and k ~= "timeout"
         and k ~= "stall_time" then
-      bad(2, "export", ("unknown option '%s'"):format(tostring(k)), 2)
+      A.fail("export", 2, ("unknown option '%s'"):format(tostring(k)))
     end
   end
-  local dest, sink = opts.path, opts.sink
-  if dest ~= nil and sink ~= nil then bad(2, "export", "give path or sink, not both", 2) end
-  if dest == nil and sink == nil then bad(2, "export", "an export needs path or sink", 2) end
-  if dest ~= nil and (type(dest) ~= "string" or dest == "") then
-    bad(2, "export", "path must be a non-empty string", 2)
-  end
-  if sink ~= nil and type(sink) ~= "function" then bad(2, "export", "sink must be a function", 2) end
-  if opts.on_progress ~= nil and type(opts.on_progress) ~= "function" then
-    bad(2, "export", "on_progress must be a function", 2)
-  end
+  A.download_to(opts, "export", 2, "an export needs path or sink")
   local api_path = path("export", "/export", campaign_id)
-  local data, resp = self._client:request("GET", api_path, {
-    query = { format = format }, sink = dest or sink, sink_type = f.sink_type, raw = true,
-    on_progress = opts.on_progress, timeout = opts.timeout, stall_time = opts.stall_time,
-  })
-  if data == nil then return nil, resp end
-  if data == true and resp.body == nil then
-    return { path = resp.path_written, bytes = resp.bytes, content_type = resp.content_type,
-      format = format }, resp
+  local file, resp, body = resource.download(self._client, api_path, { format = format }, opts,
+    f.sink_type)
+  if file then
+    file.format = format
+    return file, resp
   end
+  if file == nil then return nil, resp end
   return nil, errors.new { kind = "decode", status = resp.status, method = "GET", path = api_path,
-    body = data, headers = resp.headers,
+    body = body, headers = resp.headers,
     message = ("expected a %s file, got %s"):format(format == "csv" and "CSV" or "Excel",
       resp.content_type or "no content type") }
 end
@@ -503,8 +470,8 @@ end
 -- @tparam string group_id
 -- @return counts, resp | nil, err (404 for an unknown campaign or group)
 function G:add_group(campaign_id, group_id)
-  check_id(campaign_id, 1, "add_group", "campaign_id", 2)
-  check_id(group_id, 2, "add_group", "group_id", 2)
+  A.id(campaign_id, "campaign_id", "add_group", 1)
+  A.id(group_id, "group_id", "add_group", 2)
   return self._client:request("POST", path("add_group", "/groups", campaign_id),
     { json = { group_id = group_id } })
 end
@@ -515,17 +482,17 @@ end
 -- @tparam {string,...} group_ids
 -- @return counts, resp | nil, err
 function G:add_groups(campaign_id, group_ids)
-  check_id(campaign_id, 1, "add_groups", "campaign_id", 2)
-  check_table(group_ids, 2, "add_groups", 2)
+  A.id(campaign_id, "campaign_id", "add_groups", 1)
+  A.table(group_ids, nil, "add_groups", 2)
   local ids = {}
   for k in pairs(group_ids) do
-    if not is_int(k) or k < 1 or k > #group_ids then
-      bad(2, "add_groups", "group_ids must be a list of ids", 2)
+    if not A.is_int(k) or k < 1 or k > #group_ids then
+      A.fail("add_groups", 2, "group_ids must be a list of ids")
     end
   end
   for i, id in ipairs(group_ids) do
     if type(id) ~= "string" or id == "" then
-      bad(2, "add_groups", ("group_ids[%d] must be a non-empty string, got %s"):format(i, describe(id)), 2)
+      A.fail("add_groups", 2, ("group_ids[%d] must be a non-empty string, got %s"):format(i, A.got(id)))
     end
     ids[i] = id
   end
@@ -538,7 +505,7 @@ end
 -- @tparam string campaign_id
 -- @return answer, resp | nil, err
 function G:members(campaign_id)
-  check_id(campaign_id, 1, "members", "campaign_id", 2)
+  A.id(campaign_id, "campaign_id", "members", 1)
   return self._client:request("GET", path("members", "/members", campaign_id))
 end
 
@@ -546,7 +513,7 @@ end
 -- @tparam string campaign_id
 -- @return `{ok = "true"}`, resp | nil, err
 function G:clear_members(campaign_id)
-  check_id(campaign_id, 1, "clear_members", "campaign_id", 2)
+  A.id(campaign_id, "campaign_id", "clear_members", 1)
   return self._client:request("DELETE", path("clear_members", "/members", campaign_id))
 end
 

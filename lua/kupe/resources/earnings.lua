@@ -54,7 +54,7 @@ end
 -- @tparam[opt] string|table period as `me`
 -- @return the summary, resp | nil, err (403, 404)
 function G:org(org_id, period)
-  A.string(org_id, "org_id", "org", 1, { nonempty = true })
+  A.id(org_id, "org_id", "org", 1)
   local q = period_query(period, "org", 2)
   return self._client:request("GET", resource.path(ORG, "org", org_id), { query = q })
 end

@@ -27,7 +27,7 @@ end
 -- @tparam string user_id
 -- @return the flags answer, resp | nil, err (403, 404)
 function G:get(user_id)
-  A.string(user_id, "user_id", "get", 1, { nonempty = true })
+  A.id(user_id, "user_id", "get", 1)
   return self._client:request("GET", resource.path(ONE, "get", user_id))
 end
 
@@ -38,7 +38,7 @@ end
 -- @return the user's flags after the change, resp | nil, err
 -- @raise when a value is not a boolean or a name is a markup field
 function G:update(user_id, flags)
-  A.string(user_id, "user_id", "update", 1, { nonempty = true })
+  A.id(user_id, "user_id", "update", 1)
   if type(flags) ~= "table" or next(flags) == nil then
     A.fail("update", 2, "a non-empty table of flags expected, got "
       .. (type(flags) == "table" and "an empty table" or type(flags)))

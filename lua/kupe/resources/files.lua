@@ -39,33 +39,6 @@ G.TYPES = {
   mp3 = "audio/mpeg", wav = "audio/wav", m4a = "audio/mp4", ogg = "audio/ogg",
 }
 
--- Unwraps a `{message, data}` answer; `pick(data)` digs further. An answer
--- of another shape is a decode error, never a silent nil.
-local function unwrap(method, path, data, resp, pick)
-  if data == nil then return nil, resp end
-  if type(data) ~= "table" or data.message == nil then
-    return nil, errors.new { kind = "decode", status = resp.status, method = method,
-      path = path, body = resp.body,
-      message = "expected the API's {message, data} answer" }
-  end
-  resp.data = data
-  local inner = data.data
-  if pick then
-    local v = pick(inner)
-    if v == nil then
-      return nil, errors.new { kind = "decode", status = resp.status, method = method,
-        path = path, body = resp.body, message = "the answer's data has an unexpected shape" }
-    end
-    return v, resp
-  end
-  if inner == nil or inner == json.null then return true, resp end
-  return inner, resp
-end
-
-local function file_id_arg(file_id, fname)
-  A.string(file_id, "file_id", fname, 1, { nonempty = true }, 1)
-end
-
 local UPLOAD_FIELDS = { path = true, agent_id = true, user_id = true, filename = true,
   type = true, timeout = true, on_progress = true }
 
@@ -119,14 +92,14 @@ function G:upload(opts)
   local data, resp = self._client:request("POST", UPLOAD, {
     form = form, timeout = opts.timeout or 300, on_progress = opts.on_progress,
   })
-  return unwrap("POST", UPLOAD, data, resp)
+  return resource.unwrap("POST", UPLOAD, data, resp)
 end
 
 --- The upload formats the server accepts.
 -- @return `{mime_types = {...}, extensions = {...}}` (the answer's `data`), resp | nil, err
 function G:supported_formats()
   local data, resp = self._client:request("GET", FORMATS)
-  return unwrap("GET", FORMATS, data, resp)
+  return resource.unwrap("GET", FORMATS, data, resp)
 end
 
 --- The caller's files. The API nests them as `{message, data = {files}}`;
@@ -134,7 +107,7 @@ end
 -- @return array of file rows, resp | nil, err
 function G:list()
   local data, resp = self._client:request("GET", MINE)
-  return unwrap("GET", MINE, data, resp, function(inner)
+  return resource.unwrap("GET", MINE, data, resp, function(inner)
     if type(inner) ~= "table" then return nil end
     if inner.files ~= nil then return type(inner.files) == "table" and inner.files or nil end
     if inner[1] ~= nil or getmetatable(inner) == json.array_mt then return inner end
@@ -147,10 +120,10 @@ end
 -- @tparam string file_id
 -- @return file row, resp | nil, err
 function G:get(file_id)
-  file_id_arg(file_id, "get")
+  A.id(file_id, "file_id", "get", 1)
   local path = resource.path(ONE, "get", file_id)
   local data, resp = self._client:request("GET", path)
-  return unwrap("GET", path, data, resp)
+  return resource.unwrap("GET", path, data, resp)
 end
 
 --- Changes a file's metadata (the body is free-form: `original_filename`,
@@ -159,23 +132,23 @@ end
 -- @tparam table fields
 -- @return the updated row, resp | nil, err (404 when unknown)
 function G:update(file_id, fields)
-  file_id_arg(file_id, "update")
+  A.id(file_id, "file_id", "update", 1)
   if type(fields) ~= "table" then
     A.fail("update", 2, "table of fields expected, got " .. type(fields))
   end
   local path = resource.path(ONE, "update", file_id)
   local data, resp = self._client:request("PUT", path, { json = fields })
-  return unwrap("PUT", path, data, resp)
+  return resource.unwrap("PUT", path, data, resp)
 end
 
 --- Deletes a file from storage, the vector DB and every agent mapping.
 -- @tparam string file_id
 -- @return the answer's data (or true), resp | nil, err (404 when unknown)
 function G:delete(file_id)
-  file_id_arg(file_id, "delete")
+  A.id(file_id, "file_id", "delete", 1)
   local path = resource.path(ONE, "delete", file_id)
   local data, resp = self._client:request("DELETE", path)
-  return unwrap("DELETE", path, data, resp)
+  return resource.unwrap("DELETE", path, data, resp)
 end
 
 return G

@@ -8,7 +8,6 @@
 
 local resource = require "kupe.resource"
 local errors = require "kupe.errors"
-local json = require "kupe.json"
 local A = require "kupe.argcheck"
 
 local CREATE = "/api/v1/agent-files-mappings/create"
@@ -24,17 +23,6 @@ local G = resource.group("knowledge", {
   { "search", "POST", SEARCH.hybrid, custom = true, doc = "RAG search (hybrid)" },
 })
 
-local function unwrap(method, path, data, resp)
-  if data == nil then return nil, resp end
-  if type(data) ~= "table" or data.message == nil then
-    return nil, errors.new { kind = "decode", status = resp.status, method = method,
-      path = path, body = resp.body, message = "expected the API's {message, data} answer" }
-  end
-  resp.data = data
-  if data.data == nil or data.data == json.null then return true, resp end
-  return data.data, resp
-end
-
 --- Maps an uploaded file to an agent, so its chunks answer that agent's
 -- searches.
 -- @tparam table args `agent_id`, `upload_file_id` (both UUIDs, required)
@@ -47,17 +35,17 @@ function G:attach(args)
   local data, resp = self._client:request("POST", CREATE, {
     json = { agent_id = args.agent_id, upload_file_id = args.upload_file_id },
   })
-  return unwrap("POST", CREATE, data, resp)
+  return resource.unwrap("POST", CREATE, data, resp)
 end
 
 --- The file mappings of an agent.
 -- @tparam string agent_id
 -- @return array of mapping rows, resp | nil, err
 function G:files(agent_id)
-  A.string(agent_id, "agent_id", "files", 1, { nonempty = true })
+  A.id(agent_id, "agent_id", "files", 1)
   local path = resource.path(FOR_AGENT, "files", agent_id)
   local data, resp = self._client:request("GET", path)
-  return unwrap("GET", path, data, resp)
+  return resource.unwrap("GET", path, data, resp)
 end
 
 --- Removes a file from an agent (the file itself stays).
@@ -66,11 +54,11 @@ end
 -- @return the answer's data (or true), resp | nil, err (404 when the file is
 --   not mapped to the agent)
 function G:detach(agent_id, file_id)
-  A.string(agent_id, "agent_id", "detach", 1, { nonempty = true })
-  A.string(file_id, "file_id", "detach", 2, { nonempty = true })
+  A.id(agent_id, "agent_id", "detach", 1)
+  A.id(file_id, "file_id", "detach", 2)
   local path = resource.path(ONE, "detach", agent_id, file_id)
   local data, resp = self._client:request("DELETE", path)
-  return unwrap("DELETE", path, data, resp)
+  return resource.unwrap("DELETE", path, data, resp)
 end
 
 local SEARCH_FIELDS = { agent_id = true, query = true, limit = true, similarity_threshold = true,

@@ -25,6 +25,7 @@
 local resource = require "kupe.resource"
 local errors = require "kupe.errors"
 local json = require "kupe.json"
+local A = require "kupe.argcheck"
 
 local BASE = "/api/v1/people-groups"
 local GROUP = BASE .. "/{group_id}"
@@ -60,34 +61,8 @@ local G = resource.group("people_groups", {
 
 G.MAX_UPLOAD = MAX_UPLOAD
 
--- Argument checks: caller mistakes raise, pointing at the caller.
-
-local function bad(n, fname, msg, level)
-  error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), level + 1)
-end
-
-local function describe(v)
-  if v == "" then return "an empty string" end
-  return type(v)
-end
-
-local function check_id(v, n, fname, name, level)
-  if type(v) ~= "string" or v == "" then
-    bad(n, fname, ("%s must be a non-empty string, got %s"):format(name, describe(v)), level + 1)
-  end
-end
-
-local function check_table(v, n, fname, level)
-  if type(v) ~= "table" then bad(n, fname, "table expected, got " .. type(v), level + 1) end
-end
-
-local function is_object(v)
-  return type(v) == "table" and getmetatable(v) ~= json.array_mt and v[1] == nil
-end
-
-local function is_int(v)
-  return type(v) == "number" and v == math.floor(v) and v > -math.huge and v < math.huge
-end
+-- Argument checks (kupe.argcheck): caller mistakes raise, pointing at the
+-- caller.
 
 -- field kinds: "text" (non-empty string), "string?" (string or kupe.null),
 -- "int?" (integer or kupe.null), "object" (a table that is not an array).
@@ -96,9 +71,9 @@ local KIND_TEXT = {
   ["int?"] = "an integer or kupe.null", object = "a table of properties (not an array)",
 }
 
-local function check_fields(body, schema, required, n, fname, level)
+local function check_fields(body, schema, required, n, fname, depth)
   for _, name in ipairs(required or {}) do
-    if body[name] == nil then bad(n, fname, name .. " is required", level + 1) end
+    if body[name] == nil then A.fail(fname, n, name .. " is required", depth + 1) end
   end
   for name, kind in pairs(schema) do
     local v = body[name]
@@ -109,12 +84,12 @@ local function check_fields(body, schema, required, n, fname, level)
       elseif kind == "string?" then
         ok = type(v) == "string" or v == json.null
       elseif kind == "int?" then
-        ok = is_int(v) or v == json.null
+        ok = A.is_int(v) or v == json.null
       elseif kind == "object" then
-        ok = is_object(v)
+        ok = A.is_object(v)
       end
       if not ok then
-        bad(n, fname, ("%s must be %s, got %s"):format(name, KIND_TEXT[kind], describe(v)), level + 1)
+        A.fail(fname, n, ("%s must be %s, got %s"):format(name, KIND_TEXT[kind], A.got(v)), depth + 1)
       end
     end
   end
@@ -145,8 +120,8 @@ end
 -- @return `{group}`, resp | nil, err
 -- @raise when name is missing or blank, or a field has the wrong type
 function G:create(fields)
-  check_table(fields, 1, "create", 2)
-  check_fields(fields, GROUP_FIELDS, { "name" }, 1, "create", 2)
+  A.table(fields, nil, "create", 1)
+  check_fields(fields, GROUP_FIELDS, { "name" }, 1, "create", 0)
   return self._client:request("POST", BASE, { json = fields })
 end
 
@@ -155,9 +130,9 @@ end
 -- @tparam table fields as for create, none required
 -- @return `{group}`, resp | nil, err (404 for an unknown group)
 function G:update(group_id, fields)
-  check_id(group_id, 1, "update", "group_id", 2)
-  check_table(fields, 2, "update", 2)
-  check_fields(fields, GROUP_FIELDS, nil, 2, "update", 2)
+  A.id(group_id, "group_id", "update", 1)
+  A.table(fields, nil, "update", 2)
+  check_fields(fields, GROUP_FIELDS, nil, 2, "update", 0)
   return request(self, "PATCH", GROUP, "update", { group_id }, { json = fields })
 end
 
@@ -166,7 +141,7 @@ end
 -- @tparam string group_id
 -- @return `{ok = "true"}`, resp | nil, err (404 for an unknown group)
 function G:delete(group_id)
-  check_id(group_id, 1, "delete", "group_id", 2)
+  A.id(group_id, "group_id", "delete", 1)
   return request(self, "DELETE", GROUP, "delete", { group_id })
 end
 
@@ -179,7 +154,7 @@ local COLUMN_FIELDS = { display_name = "text", column_type = "text", order_by = 
 -- @return `{columns = {{id, group_id, display_name, column_type, order_by}, ...}}`,
 --   resp | nil, err
 function G:columns(group_id)
-  check_id(group_id, 1, "columns", "group_id", 2)
+  A.id(group_id, "group_id", "columns", 1)
   return request(self, "GET", COLUMNS, "columns", { group_id })
 end
 
@@ -192,9 +167,9 @@ end
 -- @return `{column}`, resp | nil, err
 -- @raise when display_name or column_type is missing or blank
 function G:create_column(group_id, fields)
-  check_id(group_id, 1, "create_column", "group_id", 2)
-  check_table(fields, 2, "create_column", 2)
-  check_fields(fields, COLUMN_FIELDS, { "display_name", "column_type" }, 2, "create_column", 2)
+  A.id(group_id, "group_id", "create_column", 1)
+  A.table(fields, nil, "create_column", 2)
+  check_fields(fields, COLUMN_FIELDS, { "display_name", "column_type" }, 2, "create_column", 0)
   return request(self, "POST", COLUMNS, "create_column", { group_id }, { json = fields })
 end
 
@@ -204,10 +179,10 @@ end
 -- @tparam table fields display_name, column_type, order_by (none required)
 -- @return `{column}`, resp | nil, err
 function G:update_column(group_id, column_id, fields)
-  check_id(group_id, 1, "update_column", "group_id", 2)
-  check_id(column_id, 2, "update_column", "column_id", 2)
-  check_table(fields, 3, "update_column", 2)
-  check_fields(fields, COLUMN_FIELDS, nil, 3, "update_column", 2)
+  A.id(group_id, "group_id", "update_column", 1)
+  A.id(column_id, "column_id", "update_column", 2)
+  A.table(fields, nil, "update_column", 3)
+  check_fields(fields, COLUMN_FIELDS, nil, 3, "update_column", 0)
   return request(self, "PATCH", COLUMN, "update_column", { group_id, column_id }, { json = fields })
 end
 
@@ -216,20 +191,20 @@ end
 -- @tparam string column_id
 -- @return `{ok = "true"}`, resp | nil, err
 function G:delete_column(group_id, column_id)
-  check_id(group_id, 1, "delete_column", "group_id", 2)
-  check_id(column_id, 2, "delete_column", "column_id", 2)
+  A.id(group_id, "group_id", "delete_column", 1)
+  A.id(column_id, "column_id", "delete_column", 2)
   return request(self, "DELETE", COLUMN, "delete_column", { group_id, column_id })
 end
 
 -- Rows
 
-local function check_paging(params, n, fname, level)
+local function check_paging(params, n, fname, depth)
   for k, v in pairs(params) do
     if k ~= "limit" and k ~= "offset" then
-      bad(n, fname, ("unknown parameter '%s'"):format(tostring(k)), level + 1)
+      A.fail(fname, n, ("unknown parameter '%s'"):format(tostring(k)), depth + 1)
     end
-    if not is_int(v) or v < (k == "limit" and 1 or 0) then
-      bad(n, fname, ("%s must be an integer >= %d"):format(k, k == "limit" and 1 or 0), level + 1)
+    if not A.is_int(v) or v < (k == "limit" and 1 or 0) then
+      A.fail(fname, n, ("%s must be an integer >= %d"):format(k, k == "limit" and 1 or 0), depth + 1)
     end
   end
 end
@@ -241,21 +216,21 @@ end
 -- @return `{rows = {{id, group_id, properties, created_at, updated_at}, ...}}`,
 --   resp | nil, err
 function G:rows(group_id, params)
-  check_id(group_id, 1, "rows", "group_id", 2)
+  A.id(group_id, "group_id", "rows", 1)
   if params ~= nil then
-    check_table(params, 2, "rows", 2)
-    check_paging(params, 2, "rows", 2)
+    A.table(params, nil, "rows", 2)
+    check_paging(params, 2, "rows", 0)
   end
   return request(self, "GET", ROWS, "rows", { group_id }, { query = params })
 end
 
 local function rows_walk(self, group_id, opts, fname)
-  check_id(group_id, 1, fname, "group_id", 3)
+  A.id(group_id, "group_id", fname, 1, 1)
   if opts ~= nil then
-    check_table(opts, 2, fname, 3)
+    A.table(opts, nil, fname, 2, 1)
     for k in pairs(opts) do
       if k ~= "page_size" and k ~= "limit" and k ~= "max_pages" then
-        bad(2, fname, ("unknown option '%s' (page_size, limit, max_pages)"):format(tostring(k)), 3)
+        A.fail(fname, 2, ("unknown option '%s' (page_size, limit, max_pages)"):format(tostring(k)), 1)
       end
     end
   end
@@ -291,9 +266,9 @@ end
 -- @return `{row}`, resp | nil, err
 -- @raise when properties is missing or not a table of properties
 function G:create_row(group_id, body)
-  check_id(group_id, 1, "create_row", "group_id", 2)
-  check_table(body, 2, "create_row", 2)
-  check_fields(body, { properties = "object" }, { "properties" }, 2, "create_row", 2)
+  A.id(group_id, "group_id", "create_row", 1)
+  A.table(body, nil, "create_row", 2)
+  check_fields(body, { properties = "object" }, { "properties" }, 2, "create_row", 0)
   return request(self, "POST", ROWS, "create_row", { group_id }, { json = body })
 end
 
@@ -304,10 +279,10 @@ end
 -- @tparam table body `{properties = {...}}`
 -- @return `{row}`, resp | nil, err
 function G:update_row(group_id, row_id, body)
-  check_id(group_id, 1, "update_row", "group_id", 2)
-  check_id(row_id, 2, "update_row", "row_id", 2)
-  check_table(body, 3, "update_row", 2)
-  check_fields(body, { properties = "object" }, nil, 3, "update_row", 2)
+  A.id(group_id, "group_id", "update_row", 1)
+  A.id(row_id, "row_id", "update_row", 2)
+  A.table(body, nil, "update_row", 3)
+  check_fields(body, { properties = "object" }, nil, 3, "update_row", 0)
   return request(self, "PATCH", ROW, "update_row", { group_id, row_id }, { json = body })
 end
 
@@ -316,8 +291,8 @@ end
 -- @tparam string row_id
 -- @return `{ok = "true"}`, resp | nil, err
 function G:delete_row(group_id, row_id)
-  check_id(group_id, 1, "delete_row", "group_id", 2)
-  check_id(row_id, 2, "delete_row", "row_id", 2)
+  A.id(group_id, "group_id", "delete_row", 1)
+  A.id(row_id, "row_id", "delete_row", 2)
   return request(self, "DELETE", ROW, "delete_row", { group_id, row_id })
 end
 
@@ -343,34 +318,34 @@ end
 local function file_form(file, fname, template, group_id, csv_only)
   if type(file) == "string" then file = { path = file } end
   if type(file) ~= "table" then
-    bad(2, fname, "a path or a table {path=} or {data=, filename=} expected, got " .. type(file), 3)
+    A.fail(fname, 2, "a path or a table {path=} or {data=, filename=} expected, got " .. type(file), 1)
   end
   for k in pairs(file) do
     if k ~= "path" and k ~= "data" and k ~= "filename" and k ~= "type" and k ~= "timeout" then
-      bad(2, fname, ("unknown option '%s' (path, data, filename, type, timeout)"):format(tostring(k)), 3)
+      A.fail(fname, 2, ("unknown option '%s' (path, data, filename, type, timeout)"):format(tostring(k)), 1)
     end
   end
   local path, data = file.path, file.data
-  if (path == nil) == (data == nil) then bad(2, fname, "give path or data, not both or neither", 3) end
+  if (path == nil) == (data == nil) then A.fail(fname, 2, "give path or data, not both or neither", 1) end
   if path ~= nil and (type(path) ~= "string" or path == "") then
-    bad(2, fname, "path must be a non-empty string", 3)
+    A.fail(fname, 2, "path must be a non-empty string", 1)
   end
-  if data ~= nil and type(data) ~= "string" then bad(2, fname, "data must be a string", 3) end
+  if data ~= nil and type(data) ~= "string" then A.fail(fname, 2, "data must be a string", 1) end
   local filename = file.filename or (path and basename(path))
   if type(filename) ~= "string" or filename == "" then
-    bad(2, fname, "filename (e.g. 'contacts.csv') is required with data", 3)
+    A.fail(fname, 2, "filename (e.g. 'contacts.csv') is required with data", 1)
   end
   local ext = filename:match("%.([%w]+)$")
   ext = ext and ext:lower()
   if csv_only and ext ~= "csv" then
-    bad(2, fname, ("the file must be a .csv file (got '%s'); use upload for Excel files"):format(filename), 3)
+    A.fail(fname, 2, ("the file must be a .csv file (got '%s'); use upload for Excel files"):format(filename), 1)
   elseif not TYPES[ext] then
-    bad(2, fname, ("the file must be a .csv, .xlsx or .xls file (got '%s'); pass filename = "
-      .. "'name.csv' to name it"):format(filename), 3)
+    A.fail(fname, 2, ("the file must be a .csv, .xlsx or .xls file (got '%s'); pass filename = "
+      .. "'name.csv' to name it"):format(filename), 1)
   end
-  if file.type ~= nil and type(file.type) ~= "string" then bad(2, fname, "type must be a string", 3) end
+  if file.type ~= nil and type(file.type) ~= "string" then A.fail(fname, 2, "type must be a string", 1) end
   if file.timeout ~= nil and type(file.timeout) ~= "number" then
-    bad(2, fname, "timeout must be a number", 3)
+    A.fail(fname, 2, "timeout must be a number", 1)
   end
 
   local size
@@ -398,7 +373,7 @@ end
 
 -- Always tail-called by the public methods, so level 2 is their caller.
 local function send_file(self, group_id, file, fname, template, csv_only)
-  check_id(group_id, 1, fname, "group_id", 2)
+  A.id(group_id, "group_id", fname, 1)
   local api_path, opts = file_form(file, fname, template, group_id, csv_only)
   if not api_path then return nil, opts end
   return self._client:request("POST", api_path, opts)

@@ -20,6 +20,7 @@ local resource = require "kupe.resource"
 local core = require "kupe.core"
 local json = require "kupe.json"
 local errors = require "kupe.errors"
+local A = require "kupe.argcheck"
 
 local TWIML = "/api/call/incoming_call"
 
@@ -36,29 +37,13 @@ local G = resource.group("phone", {
     doc = "TwiML for a ringing line, form post (carrier)" },
 })
 
-local function raise(fname, n, msg)
-  error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), 3)
-end
-
-local function id_problem(v, name)
-  if type(v) == "string" and v ~= "" then return nil end
-  return ("%s must be a non-empty string, got %s"):format(name,
-    v == "" and "an empty string" or type(v))
-end
-
 --- The caller's phone lines (`id`, `phone_number`, `friendly_name`,
 -- `country_code`, `region`, `is_active`, ...), unwrapped from
 -- `{success, phone_numbers}`.
 -- @return array, resp | nil, err
 function G:list()
-  local data, resp = self._client:request("GET", "/api/v1/phone")
-  if data == nil then return nil, resp end
-  if type(data) == "table" and type(data.phone_numbers) == "table" then
-    return data.phone_numbers, resp
-  end
-  return nil, errors.new { kind = "decode", status = resp.status, method = "GET",
-    path = "/api/v1/phone", data = data,
-    message = "expected {success, phone_numbers} from GET /api/v1/phone" }
+  return resource.get_list(self._client, "/api/v1/phone", "phone_numbers",
+    "{success, phone_numbers}")
 end
 
 local MAP_KEYS = { agent_id = true, workflow_id = true, phone_number_id = true,
@@ -72,19 +57,18 @@ local MAP_KEYS = { agent_id = true, workflow_id = true, phone_number_id = true,
 -- @raise unless exactly one of agent_id / workflow_id and phone_number_id
 --   are given
 function G:map(mapping)
-  if type(mapping) ~= "table" then raise("map", 1, "table expected, got " .. type(mapping)) end
+  A.table(mapping, nil, "map", 1)
   for k, v in pairs(mapping) do
-    if not MAP_KEYS[k] then raise("map", 1, ("unknown field '%s'"):format(tostring(k))) end
+    if not MAP_KEYS[k] then A.fail("map", 1, ("unknown field '%s'"):format(tostring(k))) end
     if v ~= json.null then
-      local msg = id_problem(v, k)
-      if msg then raise("map", 1, msg) end
+      A.id(v, k, "map", 1)
     end
   end
   local agent = mapping.agent_id ~= nil and mapping.agent_id ~= json.null
   local workflow = mapping.workflow_id ~= nil and mapping.workflow_id ~= json.null
-  if agent == workflow then raise("map", 1, "give exactly one of agent_id or workflow_id") end
+  if agent == workflow then A.fail("map", 1, "give exactly one of agent_id or workflow_id") end
   if mapping.phone_number_id == nil or mapping.phone_number_id == json.null then
-    raise("map", 1, "phone_number_id is required (a line id from phone:list)")
+    A.fail("map", 1, "phone_number_id is required (a line id from phone:list)")
   end
   return self._client:request("POST", "/api/v1/phone/mapping", { json = mapping })
 end
@@ -93,8 +77,7 @@ end
 -- @tparam string phone_number_id
 -- @return mapping, resp | nil, err (404 when the line is not mapped)
 function G:mapping(phone_number_id)
-  local msg = id_problem(phone_number_id, "phone_number_id")
-  if msg then raise("mapping", 1, msg) end
+  A.id(phone_number_id, "phone_number_id", "mapping", 1)
   return self._client:request("GET", resource.path("/api/v1/phone/mapping/{phone_number_id}",
     "mapping", phone_number_id))
 end
@@ -103,8 +86,7 @@ end
 -- @tparam string agent_id
 -- @return array, resp | nil, err (404 unknown agent)
 function G:mappings_for_agent(agent_id)
-  local msg = id_problem(agent_id, "agent_id")
-  if msg then raise("mappings_for_agent", 1, msg) end
+  A.id(agent_id, "agent_id", "mappings_for_agent", 1)
   return self._client:request("GET", resource.path("/api/v1/phone/mapping/agent/{agent_id}",
     "mappings_for_agent", agent_id))
 end
@@ -126,11 +108,11 @@ end
 local function check_fields(fields, fname)
   if fields == nil then return {} end
   if type(fields) ~= "table" then
-    error(("bad argument #1 to '%s' (table expected, got %s)"):format(fname, type(fields)), 4)
+    A.table(fields, nil, fname, 1, 1)
   end
   for k, v in pairs(fields) do
     if type(k) ~= "string" or (type(v) ~= "string" and type(v) ~= "number") then
-      error(("bad argument #1 to '%s' (fields must be name = string or number)"):format(fname), 4)
+      A.fail(fname, 1, "fields must be name = string or number", 1)
     end
   end
   return fields

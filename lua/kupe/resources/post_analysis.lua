@@ -31,14 +31,6 @@ local G = resource.group("post_analysis", {
     doc = "ids of the rules attached to an agent" },
 })
 
-local function rule_id_arg(id, fname)
-  A.string(id, "rule_id", fname, 1, { nonempty = true }, 1)
-end
-
-local function agent_id_arg(id, fname)
-  A.string(id, "agent_id", fname, 1, { nonempty = true }, 1)
-end
-
 --- The caller's rules.
 -- @return array of rules, resp | nil, err
 function G:list()
@@ -49,7 +41,7 @@ end
 -- @tparam table rule e.g. `{name = "Lead summary", type = "summary", prompt = "..."}`
 -- @return the rule with its `id`, resp | nil, err
 function G:create(rule)
-  if type(rule) ~= "table" then A.fail("create", 1, "rule table expected, got " .. type(rule)) end
+  A.table(rule, "rule", "create", 1)
   return self._client:request("POST", RULES, { json = rule })
 end
 
@@ -57,7 +49,7 @@ end
 -- @tparam string rule_id
 -- @return the rule, resp | nil, err (404 when unknown)
 function G:get(rule_id)
-  rule_id_arg(rule_id, "get")
+  A.id(rule_id, "rule_id", "get", 1)
   return self._client:request("GET", resource.path(RULE, "get", rule_id))
 end
 
@@ -66,7 +58,7 @@ end
 -- @tparam table fields
 -- @return the rule, resp | nil, err (404 when unknown)
 function G:update(rule_id, fields)
-  rule_id_arg(rule_id, "update")
+  A.id(rule_id, "rule_id", "update", 1)
   if type(fields) ~= "table" then A.fail("update", 2, "table of fields expected, got " .. type(fields)) end
   return self._client:request("PUT", resource.path(RULE, "update", rule_id), { json = fields })
 end
@@ -75,7 +67,7 @@ end
 -- @tparam string rule_id
 -- @return the answer, resp | nil, err (404 when unknown)
 function G:delete(rule_id)
-  rule_id_arg(rule_id, "delete")
+  A.id(rule_id, "rule_id", "delete", 1)
   return self._client:request("DELETE", resource.path(RULE, "delete", rule_id))
 end
 
@@ -83,7 +75,7 @@ end
 -- @tparam string rule_id
 -- @return the copy, resp | nil, err (404 when unknown)
 function G:duplicate(rule_id)
-  rule_id_arg(rule_id, "duplicate")
+  A.id(rule_id, "rule_id", "duplicate", 1)
   return self._client:request("POST", resource.path(RULE .. "/duplicate", "duplicate", rule_id))
 end
 
@@ -91,7 +83,7 @@ end
 -- @tparam string agent_id
 -- @return array of rows, resp | nil, err
 function G:for_agent(agent_id)
-  agent_id_arg(agent_id, "for_agent")
+  A.id(agent_id, "agent_id", "for_agent", 1)
   return self._client:request("GET", resource.path(AGENT, "for_agent", agent_id))
 end
 
@@ -104,10 +96,8 @@ end
 -- @return the stored row, resp | nil, err
 -- @raise when config carries a different agent_id
 function G:set_for_agent(agent_id, config)
-  agent_id_arg(agent_id, "set_for_agent")
-  if type(config) ~= "table" then
-    A.fail("set_for_agent", 2, "config table expected, got " .. type(config))
-  end
+  A.id(agent_id, "agent_id", "set_for_agent", 1)
+  A.table(config, "config", "set_for_agent", 2)
   if config.agent_id ~= nil and config.agent_id ~= agent_id then
     A.fail("set_for_agent", 2, "config.agent_id differs from the agent_id argument")
   end
@@ -121,7 +111,7 @@ end
 -- @tparam string agent_id
 -- @return array of rules, resp | nil, err
 function G:attached_rules(agent_id)
-  agent_id_arg(agent_id, "attached_rules")
+  A.id(agent_id, "agent_id", "attached_rules", 1)
   return self._client:request("GET", resource.path(AGENT .. "/attached-rules", "attached_rules",
     agent_id))
 end
@@ -133,7 +123,7 @@ end
 -- @return the answer, resp | nil, err
 -- @raise when rule_ids is not a list of UUID strings
 function G:attach_rules(agent_id, rule_ids)
-  agent_id_arg(agent_id, "attach_rules")
+  A.id(agent_id, "agent_id", "attach_rules", 1)
   local ids = A.string_list(rule_ids, "rule_ids", "attach_rules", 2, A.is_uuid)
   return self._client:request("PUT", resource.path(AGENT .. "/attached-rules", "attach_rules",
     agent_id), { json = { rule_ids = ids } })
@@ -143,7 +133,7 @@ end
 -- @tparam string agent_id
 -- @return array of UUID strings, resp | nil, err
 function G:attached_rule_ids(agent_id)
-  agent_id_arg(agent_id, "attached_rule_ids")
+  A.id(agent_id, "agent_id", "attached_rule_ids", 1)
   return self._client:request("GET", resource.path(AGENT .. "/attached-rule-ids",
     "attached_rule_ids", agent_id))
 end

@@ -13,6 +13,7 @@
 
 local resource = require "kupe.resource"
 local json = require "kupe.json"
+local A = require "kupe.argcheck"
 
 local G = resource.group("providers", {
   { "models", "GET", "/api/v1/providers/model", custom = true, doc = "LLM catalog" },
@@ -28,17 +29,6 @@ local G = resource.group("providers", {
   { "noise_assets", "GET", "/api/v1/noise-assets", custom = true,
     doc = "background-noise WAV files" },
 })
-
-local function raise(fname, n, msg)
-  error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), 3)
-end
-
-local function check_id(v, name, fname)
-  if type(v) ~= "string" or v == "" then
-    error(("bad argument #1 to '%s' (%s must be a non-empty string, got %s)"):format(fname,
-      name, v == "" and "an empty string" or type(v)), 3)
-  end
-end
 
 --- LLM rows (`model_name` is what `agent_model_config.model_name` takes).
 -- @return array, resp | nil, err
@@ -82,7 +72,7 @@ end
 -- @tparam string voice_id
 -- @return row, resp | nil, err (404)
 function G:voice(voice_id)
-  check_id(voice_id, "voice_id", "voice")
+  A.id(voice_id, "voice_id", "voice", 1)
   return self._client:request("GET", resource.path("/api/v1/tts-voices/{voice_id}", "voice",
     voice_id))
 end
@@ -92,7 +82,7 @@ end
 --   a provider name such as "cartesia"
 -- @return array, resp | nil, err (404 for an unknown provider)
 function G:voices_for(provider_id)
-  check_id(provider_id, "provider_id", "voices_for")
+  A.id(provider_id, "provider_id", "voices_for", 1)
   return self._client:request("GET", resource.path("/api/v1/tts-voices/provider/{provider_id}",
     "voices_for", provider_id))
 end
@@ -104,7 +94,7 @@ end
 -- @return row, resp | nil, err (400 unknown provider or duplicate, 422)
 function G:create_voice(voice)
   if type(voice) ~= "table" or getmetatable(voice) == json.array_mt or voice[1] ~= nil then
-    raise("create_voice", 1, "voice table expected, got " .. type(voice))
+    A.fail("create_voice", 1, "voice table expected, got " .. type(voice))
   end
   return self._client:request("POST", "/api/v1/tts-voices", { json = voice })
 end

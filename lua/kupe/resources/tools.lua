@@ -54,14 +54,6 @@ local function list(self, path)
     body = resp.body, message = "expected an object with a 'tools' array" }
 end
 
-local function id_arg(id, fname)
-  A.string(id, "tool_id", fname, 1, { nonempty = true }, 1)
-end
-
-local function body_arg(body, fname, n)
-  if type(body) ~= "table" then A.fail(fname, n, "definition table expected, got " .. type(body), 1) end
-end
-
 --- The caller's HTTP tool definitions.
 -- @return array of definitions, resp | nil, err
 function G:list_http() return list(self, HTTP) end
@@ -74,7 +66,7 @@ function G:list_mcp() return list(self, MCP) end
 -- @tparam table def e.g. `{name =, description =, url =, method = "POST", tool_schema = {...}}`
 -- @return the definition with its `id`, resp | nil, err
 function G:create_http(def)
-  body_arg(def, "create_http", 1)
+  A.table(def, "definition", "create_http", 1)
   return self._client:request("POST", HTTP, { json = def })
 end
 
@@ -82,7 +74,7 @@ end
 -- @tparam table def e.g. `{name =, server_url =, headers = {...}, timeout_seconds = 20}`
 -- @return the definition with its `id`, resp | nil, err
 function G:create_mcp(def)
-  body_arg(def, "create_mcp", 1)
+  A.table(def, "definition", "create_mcp", 1)
   return self._client:request("POST", MCP, { json = def })
 end
 
@@ -90,7 +82,7 @@ end
 -- @tparam string tool_id
 -- @return the definition, resp | nil, err (404 when unknown)
 function G:get_http(tool_id)
-  id_arg(tool_id, "get_http")
+  A.id(tool_id, "tool_id", "get_http", 1)
   return self._client:request("GET", resource.path(HTTP_ONE, "get_http", tool_id))
 end
 
@@ -98,7 +90,7 @@ end
 -- @tparam string tool_id
 -- @return the definition, resp | nil, err (404 when unknown)
 function G:get_mcp(tool_id)
-  id_arg(tool_id, "get_mcp")
+  A.id(tool_id, "tool_id", "get_mcp", 1)
   return self._client:request("GET", resource.path(MCP_ONE, "get_mcp", tool_id))
 end
 
@@ -107,8 +99,8 @@ end
 -- @tparam table def
 -- @return the definition, resp | nil, err (404 when unknown)
 function G:update_http(tool_id, def)
-  id_arg(tool_id, "update_http")
-  body_arg(def, "update_http", 2)
+  A.id(tool_id, "tool_id", "update_http", 1)
+  A.table(def, "definition", "update_http", 2)
   return self._client:request("PUT", resource.path(HTTP_ONE, "update_http", tool_id), { json = def })
 end
 
@@ -117,8 +109,8 @@ end
 -- @tparam table def
 -- @return the definition, resp | nil, err (404 when unknown)
 function G:update_mcp(tool_id, def)
-  id_arg(tool_id, "update_mcp")
-  body_arg(def, "update_mcp", 2)
+  A.id(tool_id, "tool_id", "update_mcp", 1)
+  A.table(def, "definition", "update_mcp", 2)
   return self._client:request("PUT", resource.path(MCP_ONE, "update_mcp", tool_id), { json = def })
 end
 
@@ -126,7 +118,7 @@ end
 -- @tparam string tool_id
 -- @return the answer, resp | nil, err (404 when unknown)
 function G:delete_http(tool_id)
-  id_arg(tool_id, "delete_http")
+  A.id(tool_id, "tool_id", "delete_http", 1)
   return self._client:request("DELETE", resource.path(HTTP_ONE, "delete_http", tool_id))
 end
 
@@ -134,7 +126,7 @@ end
 -- @tparam string tool_id
 -- @return the answer, resp | nil, err (404 when unknown)
 function G:delete_mcp(tool_id)
-  id_arg(tool_id, "delete_mcp")
+  A.id(tool_id, "tool_id", "delete_mcp", 1)
   return self._client:request("DELETE", resource.path(MCP_ONE, "delete_mcp", tool_id))
 end
 
@@ -143,7 +135,7 @@ end
 -- @tparam string agent_id
 -- @return array of mappings, resp | nil, err (404 unknown agent)
 function G:for_agent(agent_id)
-  A.string(agent_id, "agent_id", "for_agent", 1, { nonempty = true })
+  A.id(agent_id, "agent_id", "for_agent", 1)
   return self._client:request("GET", resource.path(AGENT, "for_agent", agent_id))
 end
 
@@ -153,7 +145,7 @@ end
 --   `{ {tool_type = "endpoint", tool_id = id}, {tool_type = "mcp_server", tool_id = id2} }`
 -- @return the answer, resp | nil, err
 function G:add_to_agent(agent_id, tools)
-  A.string(agent_id, "agent_id", "add_to_agent", 1, { nonempty = true })
+  A.id(agent_id, "agent_id", "add_to_agent", 1)
   local body = A.table_list(tools, "tools", "add_to_agent", 2)
   return self._client:request("POST", resource.path(AGENT, "add_to_agent", agent_id),
     { json = body })
@@ -166,7 +158,7 @@ end
 -- @tparam[opt] table opts `force` (boolean: sends `force_update=true`)
 -- @return the answer, resp | nil, err
 function G:set_for_agent(agent_id, tools, opts)
-  A.string(agent_id, "agent_id", "set_for_agent", 1, { nonempty = true })
+  A.id(agent_id, "agent_id", "set_for_agent", 1)
   local body = A.table_list(tools, "tools", "set_for_agent", 2)
   A.opts(opts, "set_for_agent", 3, true)
   A.known(opts or {}, { force = true }, "set_for_agent", 3)
@@ -181,8 +173,8 @@ end
 -- @tparam string tool_id the definition's id
 -- @return the answer, resp | nil, err (404 when the tool is not on the agent)
 function G:remove_from_agent(agent_id, tool_id)
-  A.string(agent_id, "agent_id", "remove_from_agent", 1, { nonempty = true })
-  A.string(tool_id, "tool_id", "remove_from_agent", 2, { nonempty = true })
+  A.id(agent_id, "agent_id", "remove_from_agent", 1)
+  A.id(tool_id, "tool_id", "remove_from_agent", 2)
   return self._client:request("DELETE",
     resource.path(AGENT_ONE, "remove_from_agent", agent_id, tool_id))
 end

@@ -48,7 +48,7 @@ end
 -- @tparam string wallet_id
 -- @return the wallet, resp | nil, err (403 not yours to see, 404 unknown)
 function G:get(wallet_id)
-  A.string(wallet_id, "wallet_id", "get", 1, { nonempty = true })
+  A.id(wallet_id, "wallet_id", "get", 1)
   return self._client:request("GET", resource.path(WALLET, "get", wallet_id))
 end
 
@@ -68,7 +68,7 @@ end
 -- @tparam string org_id
 -- @return the answer, resp | nil, err (403, 404)
 function G:members(org_id)
-  A.string(org_id, "org_id", "members", 1, { nonempty = true })
+  A.id(org_id, "org_id", "members", 1)
   return self._client:request("GET", resource.path(MEMBERS, "members", org_id))
 end
 
@@ -87,10 +87,8 @@ end
 -- A POST with an id in the path and a free-form body table. Its checks
 -- raise at the public method's caller: call it without a tail call.
 local function post(self, fname, template, id, idname, body)
-  A.string(id, idname, fname, 1, { nonempty = true }, 1)
-  if type(body) ~= "table" then
-    A.fail(fname, 2, "body table expected, got " .. type(body), 1)
-  end
+  A.id(id, idname, fname, 1, 1)
+  A.table(body, "body", fname, 2, 1)
   return send(self, resource.path(template, fname, id), body)
 end
 
@@ -130,7 +128,7 @@ end
 -- @return the answer, resp | nil, err
 -- @raise when org_type is not one of the documented values
 function G:set_business_model(org_id, org_type)
-  A.string(org_id, "org_id", "set_business_model", 1, { nonempty = true })
+  A.id(org_id, "org_id", "set_business_model", 1)
   local body
   if type(org_type) == "table" then
     body = A.copy(org_type)

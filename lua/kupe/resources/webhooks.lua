@@ -30,48 +30,29 @@ local resource = require "kupe.resource"
 local json = require "kupe.json"
 local errors = require "kupe.errors"
 local webhook = require "kupe.webhook"
+local A = require "kupe.argcheck"
 
-local A = "/api/v1/webhooks/agents/{agent_id}"
+local AGENT = "/api/v1/webhooks/agents/{agent_id}"
 
 local G = resource.group("webhooks", {
   { "list", "GET", "/api/v1/webhooks/me", custom = true,
     doc = "the webhook URLs of the caller's agents" },
-  { "get", "GET", A, custom = true, doc = "an agent's webhook settings" },
-  { "update", "PUT", A, custom = true, doc = "change an agent's webhook settings" },
-  { "rotate_secret", "POST", A .. "/rotate-secret", custom = true,
+  { "get", "GET", AGENT, custom = true, doc = "an agent's webhook settings" },
+  { "update", "PUT", AGENT, custom = true, doc = "change an agent's webhook settings" },
+  { "rotate_secret", "POST", AGENT .. "/rotate-secret", custom = true,
     doc = "a new start-call HMAC secret" },
-  { "test_outgoing", "POST", A .. "/test-outgoing", custom = true,
+  { "test_outgoing", "POST", AGENT .. "/test-outgoing", custom = true,
     doc = "send a sample call-ended payload to the outgoing URL" },
-  { "trigger", "POST", A .. "/incoming", custom = true,
+  { "trigger", "POST", AGENT .. "/incoming", custom = true,
     doc = "start a call through the signed start-call webhook" },
 })
-
-local function raise(fname, n, msg)
-  error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), 3)
-end
-
-local function check_agent(agent_id, fname)
-  if type(agent_id) ~= "string" or agent_id == "" then
-    error(("bad argument #1 to '%s' (agent_id must be a non-empty string, got %s)"):format(fname,
-      agent_id == "" and "an empty string" or type(agent_id)), 3)
-  end
-end
-
-local function is_object(v)
-  return type(v) == "table" and getmetatable(v) ~= json.array_mt and v[1] == nil
-end
 
 --- Every agent's webhook URLs and switches (`agent_id`, `agent_name`,
 -- `incoming_webhook_url`, `incoming_enabled`, `outgoing_enabled`,
 -- `outgoing_url`), unwrapped from `{agents = [...]}`.
 -- @return array, resp | nil, err
 function G:list()
-  local data, resp = self._client:request("GET", "/api/v1/webhooks/me")
-  if data == nil then return nil, resp end
-  if type(data) == "table" and type(data.agents) == "table" then return data.agents, resp end
-  return nil, errors.new { kind = "decode", status = resp.status, method = "GET",
-    path = "/api/v1/webhooks/me", data = data,
-    message = "expected {agents = [...]} from GET /api/v1/webhooks/me" }
+  return resource.get_list(self._client, "/api/v1/webhooks/me", "agents", "{agents = [...]}")
 end
 
 --- An agent's webhook settings: `trigger_on_web_call`,
@@ -82,16 +63,14 @@ end
 -- @tparam[opt] table opts `{reveal_secret = true}`
 -- @return settings, resp | nil, err (404 unknown agent)
 function G:get(agent_id, opts)
-  check_agent(agent_id, "get")
-  if opts ~= nil and type(opts) ~= "table" then
-    raise("get", 2, "options table expected, got " .. type(opts))
-  end
+  A.id(agent_id, "agent_id", "get", 1)
+  if opts ~= nil then A.table(opts, "options", "get", 2) end
   for k, v in pairs(opts or {}) do
-    if k ~= "reveal_secret" then raise("get", 2, ("unknown option '%s'"):format(tostring(k))) end
-    if type(v) ~= "boolean" then raise("get", 2, "reveal_secret must be a boolean") end
+    if k ~= "reveal_secret" then A.fail("get", 2, ("unknown option '%s'"):format(tostring(k))) end
+    if type(v) ~= "boolean" then A.fail("get", 2, "reveal_secret must be a boolean") end
   end
   local q = opts and opts.reveal_secret and { reveal_secret = true } or nil
-  return self._client:request("GET", resource.path(A, "get", agent_id), { query = q })
+  return self._client:request("GET", resource.path(AGENT, "get", agent_id), { query = q })
 end
 
 --- Changes an agent's webhook settings: the body is merged into them
@@ -102,19 +81,19 @@ end
 -- @return settings, resp | nil, err (400 for an unusable URL, 422 for a
 --   wrongly typed field)
 function G:update(agent_id, settings)
-  check_agent(agent_id, "update")
-  if not is_object(settings) then
-    raise("update", 2, "settings table expected, got " .. type(settings))
+  A.id(agent_id, "agent_id", "update", 1)
+  if not A.is_object(settings) then
+    A.fail("update", 2, "settings table expected, got " .. type(settings))
   end
-  return self._client:request("PUT", resource.path(A, "update", agent_id), { json = settings })
+  return self._client:request("PUT", resource.path(AGENT, "update", agent_id), { json = settings })
 end
 
 --- Replaces the agent's start-call secret; the old one stops working.
 -- @tparam string agent_id
 -- @return `{secret, ...}` (the new secret, revealed), resp | nil, err
 function G:rotate_secret(agent_id)
-  check_agent(agent_id, "rotate_secret")
-  return self._client:request("POST", resource.path(A .. "/rotate-secret", "rotate_secret",
+  A.id(agent_id, "agent_id", "rotate_secret", 1)
+  return self._client:request("POST", resource.path(AGENT .. "/rotate-secret", "rotate_secret",
     agent_id))
 end
 
@@ -123,8 +102,8 @@ end
 -- @return answer, resp | nil, err (502 when the receiver failed or could
 --   not be reached; 400 when no outgoing URL is set)
 function G:test_outgoing(agent_id)
-  check_agent(agent_id, "test_outgoing")
-  local data, err = self._client:request("POST", resource.path(A .. "/test-outgoing",
+  A.id(agent_id, "agent_id", "test_outgoing", 1)
+  local data, err = self._client:request("POST", resource.path(AGENT .. "/test-outgoing",
     "test_outgoing", agent_id))
   if data == nil and err.status == 502 then
     err.hint = "your receiver at outgoing.url must answer 2xx quickly: check that it is up"
@@ -151,30 +130,30 @@ local DESTINATIONS = { "phoneNumber", "to_number", "phone_number" }
 --   "call_failed" for a 200 `status: "failed"`)
 -- @raise when the body has no destination, or secret is missing
 function G:trigger(agent_id, body, secret)
-  check_agent(agent_id, "trigger")
+  A.id(agent_id, "agent_id", "trigger", 1)
   local raw = body
   if type(body) == "table" then
-    if not is_object(body) then raise("trigger", 2, "body must be a table of fields") end
+    if not A.is_object(body) then A.fail("trigger", 2, "body must be a table of fields") end
     local has = false
     for _, k in ipairs(DESTINATIONS) do
       if body[k] ~= nil and body[k] ~= json.null then
         if type(body[k]) ~= "string" or body[k] == "" then
-          raise("trigger", 2, k .. " must be a non-empty string")
+          A.fail("trigger", 2, k .. " must be a non-empty string")
         end
         has = true
       end
     end
-    if not has then raise("trigger", 2, "phoneNumber (or to_number / phone_number) is required") end
+    if not has then A.fail("trigger", 2, "phoneNumber (or to_number / phone_number) is required") end
     local err
     raw, err = json.encode(body)
-    if not raw then raise("trigger", 2, "body cannot be encoded as JSON: " .. tostring(err)) end
+    if not raw then A.fail("trigger", 2, "body cannot be encoded as JSON: " .. tostring(err)) end
   elseif type(body) ~= "string" or body == "" then
-    raise("trigger", 2, "body table or JSON string expected, got " .. type(body))
+    A.fail("trigger", 2, "body table or JSON string expected, got " .. type(body))
   end
   if type(secret) ~= "string" or secret == "" then
-    raise("trigger", 3, "secret must be a non-empty string (the agent's webhook secret)")
+    A.fail("trigger", 3, "secret must be a non-empty string (the agent's webhook secret)")
   end
-  local p = resource.path(A .. "/incoming", "trigger", agent_id)
+  local p = resource.path(AGENT .. "/incoming", "trigger", agent_id)
   local data, resp = self._client:request("POST", p, {
     body = raw, content_type = "application/json",
     headers = { [webhook.SIGNATURE_HEADER] = webhook.sign(raw, secret) },

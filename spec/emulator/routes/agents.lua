@@ -14,9 +14,9 @@ local json = require "emu.json"
 local state = require "emu.state"
 local dataset = require "emu.dataset"
 local v = require "emu.validate"
+local paging = require "emu.paging"
 
 local BUNDLE_ORDER = json.order { "agent", "configurations", "validation_status" }
-local PAGE_ORDER = json.order { "items", "total", "page", "page_size" }
 
 ------------------------------------------------------------------------
 -- Body specs (CreateAgentRequest / AgentUpdateRequest, appendix B)
@@ -289,11 +289,7 @@ local function list_agents(ctx)
     if not needle or a.name:lower():find(needle, 1, true) then items[#items + 1] = a end
   end
   if not (q.page or q.page_size or q.scope) then return 200, items end
-  local page, size = q.page or 1, q.page_size or 20
-  local out = json.array()
-  for k = (page - 1) * size + 1, math.min(#items, page * size) do out[#out + 1] = items[k] end
-  return 200, setmetatable({ items = out, total = #items, page = page, page_size = size },
-    PAGE_ORDER)
+  return 200, paging.page(items, q.page or 1, q.page_size or 20)
 end
 
 local function create_agent(ctx)
@@ -346,15 +342,11 @@ local function agent_summary(ctx)
     local a = state.agents[k].agent
     if not needle or a.name:lower():find(needle, 1, true) then matches[#matches + 1] = a end
   end
-  local out = json.array()
-  for k = (q.page - 1) * q.page_size + 1, math.min(#matches, q.page * q.page_size) do
-    local a = matches[k]
-    out[#out + 1] = setmetatable({ id = a.id, name = a.name, is_active = a.is_active,
+  return 200, paging.page(matches, q.page, q.page_size, function(a)
+    return setmetatable({ id = a.id, name = a.name, is_active = a.is_active,
       hipaa_compliance = a.hipaa_compliance, created_at = a.created_at,
       updated_at = a.updated_at }, SUMMARY_ORDER)
-  end
-  return 200, setmetatable({ items = out, total = #matches, page = q.page,
-    page_size = q.page_size }, PAGE_ORDER)
+  end)
 end
 
 local function get_agent(ctx)

@@ -18,6 +18,7 @@ local state = require "emu.state"
 local dataset = require "emu.dataset"
 local rng = require "emu.rng"
 local v = require "emu.validate"
+local params = require "emu.params"
 
 local db = state.store("api_keys")
 local acc = state.store("accounts")
@@ -84,13 +85,8 @@ local function list_for(user_id)
 end
 
 local function find(ctx)
-  local id = ctx.params.key_id
-  if not v.is_uuid(id) then
-    v.fail_422 { v.problem("uuid_parsing", { "path", "key_id" },
-      "Input should be a valid UUID, invalid character or length", id) }
-  end
+  local id = params.uuid(ctx, "key_id")
   local owner = query_user(ctx)
-  id = id:lower()
   for _, k in ipairs(db.keys) do
     if k.id == id and k.is_active and k.user_id == owner then return k end
   end

@@ -29,6 +29,9 @@ local json = require "emu.json"
 local state = require "emu.state"
 local rng = require "emu.rng"
 local v = require "emu.validate"
+local params = require "emu.params"
+local dataset = require "emu.dataset"
+local paging = require "emu.paging"
 
 local WAVE = 0.25                     -- seconds one wave of calls lasts
 
@@ -65,24 +68,12 @@ local TWILIO_STATUS = {
 ------------------------------------------------------------------------
 -- Helpers
 
-local function path_uuid(ctx, name)
-  local id = ctx.params[name]
-  if not v.is_uuid(id) then
-    v.fail_422 { v.problem("uuid_parsing", { "path", name }, "Input should be a valid UUID", id) }
-  end
-  return id:lower()
-end
-
-local function iso(t)
-  return require("emu.dataset").iso(t)
-end
-
 -- The dialling engine. Finishing a wave at time t: its calls get their
 -- outcome, then the next wave is claimed, or the batch completes.
 local function finish_call(rec, row, outcome, t, reason)
   row.status = outcome
   row.error_message = outcome == "failed" and (reason or FAILURES[1]) or json.null
-  row.updated_at = iso(t)
+  row.updated_at = dataset.iso(t)
   rec.calling = rec.calling - 1
 end
 
@@ -99,7 +90,7 @@ local function claim(rec, t)
     if row.status == "not_started" then
       row.status = "calling"
       row.call_sid = "CA" .. state.rng():hex(32)
-      row.updated_at = iso(t)
+      row.updated_at = dataset.iso(t)
       store.by_sid[row.call_sid] = { rec, row }
       n = n + 1
     end
@@ -111,8 +102,8 @@ end
 
 local function complete(rec, t)
   rec.row.status = "completed"
-  rec.row.completed_at = iso(t)
-  rec.row.updated_at = iso(t)
+  rec.row.completed_at = dataset.iso(t)
+  rec.row.updated_at = dataset.iso(t)
   rec.next_at = nil
 end
 
@@ -139,7 +130,7 @@ local function advance(rec)
 end
 
 local function find(ctx)
-  local id = path_uuid(ctx, "batch_id")
+  local id = params.uuid(ctx, "batch_id", params.SHORT)
   local rec = store.by_id[id] or v.fail(404, "Batch not found")
   return advance(rec)
 end
@@ -172,7 +163,7 @@ local function new_row(rec, number, variables, t)
   local row = setmetatable({
     id = state.new_uuid(), batch_id = rec.row.id, to_phonenumber = number,
     variable_values = variables, status = "not_started", error_message = json.null,
-    call_sid = json.null, created_at = iso(t), updated_at = iso(t),
+    call_sid = json.null, created_at = dataset.iso(t), updated_at = dataset.iso(t),
   }, ROW_ORDER)
   rec.rows[#rec.rows + 1] = row
   return row
@@ -201,7 +192,7 @@ local function insert_records(rec, records)
       inserted[#inserted + 1] = new_row(rec, number, vars, now)
     end
   end
-  rec.row.updated_at = iso(now)
+  rec.row.updated_at = dataset.iso(now)
   return 200, setmetatable({
     success = true,
     message = ("Inserted %d recipients, %d failed"):format(#inserted, #failed),
@@ -243,7 +234,7 @@ local function create(ctx)
     end
     names[i] = n
   end
-  local now = iso(ngx.time())
+  local now = dataset.iso(ngx.time())
   local row = setmetatable({
     id = state.new_uuid(), user_id = ctx.user.user_id,
     agent_id = given(b.agent_id) and b.agent_id or json.null,
@@ -271,7 +262,7 @@ local function list_mine()
 end
 
 local function list_for_user(ctx)
-  local id = path_uuid(ctx, "user_id")
+  local id = params.uuid(ctx, "user_id", params.SHORT)
   if id ~= ctx.user.user_id then
     v.fail(403, "Not allowed to list another user's batches")
   end
@@ -283,12 +274,7 @@ local function browse(ctx)
     { "page_size", "int", ge = 1, le = 100, default = 20 } })
   local all = {}
   for k = #store.list, 1, -1 do all[#all + 1] = advance(store.list[k]).row end
-  local items = json.array()
-  for k = (q.page - 1) * q.page_size + 1, math.min(#all, q.page * q.page_size) do
-    items[#items + 1] = all[k]
-  end
-  return 200, setmetatable({ items = items, total = #all, page = q.page,
-    page_size = q.page_size }, json.order { "items", "total", "page", "page_size" })
+  return 200, paging.page(all, q.page, q.page_size)
 end
 
 local function get(ctx)
@@ -326,7 +312,7 @@ local function set_variables(ctx)
     names[i] = n
   end
   rec.row.variable_names = names
-  rec.row.updated_at = iso(ngx.time())
+  rec.row.updated_at = dataset.iso(ngx.time())
   return 200, setmetatable({ success = true, message = "Variables updated", data = rec.row },
     ENVELOPE)
 end
@@ -341,9 +327,9 @@ local function start(ctx)
   if waiting == 0 then v.fail(400, "Batch has no recipients waiting to be called") end
   local now = ngx.now()
   rec.row.status = "in_progress"
-  if rec.row.started_at == json.null then rec.row.started_at = iso(now) end
+  if rec.row.started_at == json.null then rec.row.started_at = dataset.iso(now) end
   rec.row.completed_at = json.null
-  rec.row.updated_at = iso(now)
+  rec.row.updated_at = dataset.iso(now)
   local dialling = claim(rec, now)
   return 200, setmetatable({ success = true, message = "Batch started",
     data = setmetatable({ batch_id = rec.row.id, status = "in_progress", calling = dialling,
@@ -426,7 +412,7 @@ local function upsert(ctx)
     if row then
       row.to_phonenumber = normalise(item.to_phonenumber)
       if item.variable_values ~= nil then row.variable_values = vars end
-      row.updated_at = iso(now)
+      row.updated_at = dataset.iso(now)
       updated = updated + 1
     else
       row = new_row(rec, normalise(item.to_phonenumber), vars, now)
@@ -442,7 +428,7 @@ end
 
 local function remove_recipient(ctx)
   local rec = find(ctx)
-  local item_id = path_uuid(ctx, "item_id")
+  local item_id = params.uuid(ctx, "item_id", params.SHORT)
   before_start(rec, "Recipients can be removed")
   for i, row in ipairs(rec.rows) do
     if row.id == item_id then

@@ -14,6 +14,10 @@ local json = require "emu.json"
 local state = require "emu.state"
 local dataset = require "emu.dataset"
 local v = require "emu.validate"
+local params = require "emu.params"
+local dates = require "emu.dates"
+local num = require "emu.num"
+local paging = require "emu.paging"
 
 local db = state.store("billing")
 local acc = state.store("accounts")
@@ -32,27 +36,6 @@ local PERIODS = { "day", "week", "month", "4months", "year", "all" }
 local USAGE_TYPES = { "calls", "chat", "embedding" }
 
 ------------------------------------------------------------------------
--- Time
-
-local function days_from_civil(y, m, d)
-  y = m <= 2 and y - 1 or y
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  local doy = math.floor((153 * ((m + 9) % 12) + 2) / 5) + d - 1
-  return era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
-end
-
-local function epoch(iso)
-  local y, m, d, H, M, S = tostring(iso):match("^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)")
-  if not y then return nil end
-  return days_from_civil(tonumber(y), tonumber(m), tonumber(d)) * DAY + H * 3600 + M * 60 + S
-end
-
-local function round4(x)
-  return math.floor(x * 10000 + 0.5) / 10000
-end
-
-------------------------------------------------------------------------
 -- Usage rows, one per session, cached until the number of sessions changes
 
 local SPLIT = { { "telephony", 0.4, "minutes" }, { "llm", 0.3, "tokens" },
@@ -63,9 +46,9 @@ local function usage_row(s)
   local duration = tonumber(s.duration_seconds) or 0
   local services, left = json.array(), cost
   for i, part in ipairs(SPLIT) do
-    local c = i == #SPLIT and round4(left) or round4(cost * part[2])
+    local c = i == #SPLIT and num.round4(left) or num.round4(cost * part[2])
     left = left - c
-    local units = part[3] == "minutes" and round4(duration / 60)
+    local units = part[3] == "minutes" and num.round4(duration / 60)
       or part[3] == "tokens" and math.floor(duration * 42) or math.floor(duration * 15)
     services[i] = setmetatable({ service = part[1],
       provider = part[1] == "telephony" and (s.telephony_provider or "pstn") or "kupe",
@@ -86,7 +69,7 @@ local function rows()
   for pos = 1, total do
     local s = state.session_at(pos)
     local row = usage_row(s)
-    list[pos] = { row = row, t = epoch(s.started_at) or dataset.ANCHOR }
+    list[pos] = { row = row, t = dates.epoch(s.started_at) or dataset.ANCHOR }
   end
   db.rows, db.count = list, total
   return list
@@ -111,7 +94,7 @@ local function totals(list)
     duration = duration + e.row.duration_seconds
     cost = cost + e.row.cost_usd
   end
-  return calls, round4(duration), round4(cost)
+  return calls, num.round4(duration), num.round4(cost)
 end
 
 ------------------------------------------------------------------------
@@ -150,8 +133,7 @@ local function records(ctx)
       matching[#matching + 1] = e
     end
   end
-  local page = json.array()
-  for i = offset + 1, math.min(offset + limit, #matching) do page[#page + 1] = matching[i].row end
+  local page = paging.slice(matching, offset + 1, limit, function(e) return e.row end)
   local calls, duration, cost = totals(matching)
   local answer = { grouped_sessions = page, total = calls, total_duration_seconds = duration,
     total_cost_usd = cost, time_filter = q.time_filter, currency = "USD" }
@@ -189,8 +171,8 @@ local function summary(ctx)
       local i = math.min(n, math.floor((e.t - (dataset.ANCHOR - n * size)) / size) + 1)
       local b = buckets[i]
       b.calls = b.calls + 1
-      b.duration_seconds = round4(b.duration_seconds + e.row.duration_seconds)
-      b.cost_usd = round4(b.cost_usd + e.row.cost_usd)
+      b.duration_seconds = num.round4(b.duration_seconds + e.row.duration_seconds)
+      b.cost_usd = num.round4(b.cost_usd + e.row.cost_usd)
     end
   end
   local calls, duration, cost = totals(chosen)
@@ -212,7 +194,7 @@ local function overview(ctx)
   else
     list = rows()
   end
-  local month_start = days_from_civil(2026, 6, 1) * DAY
+  local month_start = dates.days_from_civil(2026, 6, 1) * DAY
   local this_month = {}
   for _, e in ipairs(list) do
     if e.t >= month_start then this_month[#this_month + 1] = e end
@@ -235,7 +217,7 @@ local function credit_balance()
   }
   if w.monthly_cap_usd ~= json.null then
     answer.monthly_cap_usd = w.monthly_cap_usd
-    answer.cap_remaining_usd = round4(math.max(0, w.monthly_cap_usd - w.monthly_spent_usd))
+    answer.cap_remaining_usd = num.round4(math.max(0, w.monthly_cap_usd - w.monthly_spent_usd))
     answer.available_balance_usd = math.min(w.balance_usd, answer.cap_remaining_usd)
   end
   return 200, answer
@@ -263,12 +245,7 @@ local function find_session(id)
 end
 
 local function session(ctx)
-  local id = ctx.params.session_id
-  if not v.is_uuid(id) then
-    v.fail_422 { v.problem("uuid_parsing", { "path", "session_id" },
-      "Input should be a valid UUID, invalid character or length", id) }
-  end
-  local pos = find_session(id:lower())
+  local pos = find_session(params.uuid(ctx, "session_id"))
   if not pos then v.fail(404, "Session not found") end
   local row = usage_row(state.session_at(pos))
   row.currency = "USD"

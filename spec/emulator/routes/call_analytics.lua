@@ -9,8 +9,8 @@ local dataset = require "emu.dataset"
 local respond = require "emu.respond"
 local v = require "emu.validate"
 local zip = require "emu.zip"
+local paging = require "emu.paging"
 
-local PAGE_ORDER = json.order { "items", "total", "page", "page_size" }
 local EXPORT_ORDER = json.order {
   "status", "message", "email", "start_date", "end_date", "include_recordings",
 }
@@ -49,7 +49,7 @@ local function list_sessions(ctx)
     return 200, setmetatable({
       items = json.raw("[" .. concat(items, ",") .. "]"), total = total, page = page,
       page_size = size,
-    }, PAGE_ORDER)
+    }, paging.PAGE_ORDER)
   end
 
   -- The full list: streamed (chunked), a batch of sessions at a time.

@@ -30,6 +30,10 @@ local respond = require "emu.respond"
 local rng = require "emu.rng"
 local zip = require "emu.zip"
 local v = require "emu.validate"
+local params = require "emu.params"
+local dataset = require "emu.dataset"
+local dates = require "emu.dates"
+local paging = require "emu.paging"
 
 local CAMPAIGN_ORDER = json.order {
   "id", "user_id", "agent_id", "workflow_id", "call_flow_id", "caller_phone_id", "batch_name",
@@ -61,23 +65,8 @@ local DIAL_STATUSES = { "not_started", "calling", "completed", "failed", "no_ans
 ------------------------------------------------------------------------
 -- Helpers
 
-local function uuid_param(ctx, name)
-  local s = ctx.params[name]
-  if v.is_uuid(s) then return s:lower() end
-  local bad = s:find("[^%x%-]")
-  local msg
-  if bad then
-    msg = ("Input should be a valid UUID, invalid character: expected an optional prefix of"
-      .. " `urn:uuid:` followed by [0-9a-fA-F-], found `%s` at %d"):format(s:sub(bad, bad), bad)
-  else
-    msg = ("Input should be a valid UUID, invalid length: expected length 32 for simple"
-      .. " format, found %d"):format(#s:gsub("%-", ""))
-  end
-  v.fail_422 { v.problem("uuid_parsing", { "path", name }, msg, s) }
-end
-
 local function find(ctx)
-  local id = uuid_param(ctx, "campaign_id")
+  local id = params.uuid(ctx, "campaign_id", params.detail)
   local rec = store.by_id[id]
   if not rec then v.fail(404, "Campaign not found") end
   return rec
@@ -98,40 +87,6 @@ local function normalise(number)
   return s
 end
 
--- Unix time of "YYYY-MM-DD" or an ISO 8601 date-time (UTC unless an
--- offset is given), or nil.
-local function parse_time(s)
-  local y, mo, d, rest = s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)(.*)$")
-  if not y then return nil end
-  local h, mi, sec, zone = 0, 0, 0, ""
-  if rest ~= "" then
-    local hh, mm, tail = rest:match("^[Tt ](%d%d):(%d%d)(.*)$")
-    if not hh then return nil end
-    h, mi = tonumber(hh), tonumber(mm)
-    local ss, after = tail:match("^:(%d%d)(.*)$")
-    if ss then sec, tail = tonumber(ss), after end
-    tail = tail:gsub("^%.%d+", "")
-    zone = tail
-  end
-  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
-  if mo < 1 or mo > 12 or d < 1 or d > 31 or h > 23 or mi > 59 or sec > 60 then return nil end
-  local offset = 0
-  if zone ~= "" and zone ~= "Z" and zone ~= "z" then
-    local sign, oh, om = zone:match("^([+-])(%d%d):?(%d%d)$")
-    if not sign then return nil end
-    offset = (tonumber(oh) * 3600 + tonumber(om) * 60) * (sign == "-" and -1 or 1)
-  end
-  -- days from civil (Howard Hinnant), so no os.time and no local time zone
-  local yy = mo <= 2 and y - 1 or y
-  local era = math.floor(yy / 400)
-  local yoe = yy - era * 400
-  local mp = (mo + 9) % 12
-  local doy = math.floor((153 * mp + 2) / 5) + d - 1
-  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
-  local days = era * 146097 + doe - 719468
-  return days * 86400 + h * 3600 + mi * 60 + sec - offset
-end
-
 -- A date-time query parameter as FastAPI checks it (422), as Unix time.
 local function datetime_query(ctx, names)
   local out, problems = {}, {}
@@ -139,7 +94,7 @@ local function datetime_query(ctx, names)
     local raw = ctx.query[name]
     if type(raw) == "table" then raw = raw[#raw] end
     if raw ~= nil then
-      local t = parse_time(raw)
+      local t = dates.parse(raw)
       if not t then
         problems[#problems + 1] = v.problem("datetime_from_date_parsing", { "query", name },
           "Input should be a valid datetime or date, invalid date format", raw)
@@ -161,7 +116,7 @@ local function date_filter(ctx, names)
   local out = {}
   for _, name in ipairs(names) do
     if q[name] ~= nil then
-      local t = parse_time(q[name])
+      local t = dates.parse(q[name])
       if not t then
         v.fail(400, ("Invalid %s '%s': use YYYY-MM-DD or an ISO 8601 date-time"):format(name, q[name]))
       end
@@ -169,10 +124,6 @@ local function date_filter(ctx, names)
     end
   end
   return out
-end
-
-local function iso_time(t)
-  return os.date("!%Y-%m-%dT%H:%M:%SZ", t)
 end
 
 ------------------------------------------------------------------------
@@ -201,12 +152,12 @@ local function finish(rec, m)
   local ended = ngx.time()
   m.dial_status = outcome
   m.error_message = outcome == "failed" and r:pick(FAILURES) or json.null
-  m.updated_at = iso_time(ended)
+  m.updated_at = dataset.iso(ended)
   local entry = setmetatable({
     id = state.new_uuid(), campaign_id = rec.c.id, member_id = m.id,
     to_phonenumber = m.to_phonenumber, status = outcome, request_id = r:uuid(),
     call_session_id = r:uuid(), duration_seconds = duration,
-    started_at = iso_time(ended - duration), ended_at = iso_time(ended),
+    started_at = dataset.iso(ended - duration), ended_at = dataset.iso(ended),
     error_message = m.error_message, variable_values = m.variable_values,
   }, LOG_ORDER)
   rec.logs[#rec.logs + 1] = entry
@@ -341,11 +292,8 @@ local function list(ctx)
       picked[#picked + 1] = rec.c
     end
   end
-  local out = json.array()
-  for k = (q.page - 1) * q.page_size + 1, math.min(#picked, q.page * q.page_size) do
-    out[#out + 1] = picked[k]
-  end
-  return 200, { campaigns = out, total = #picked }
+  return 200, { campaigns = paging.slice(picked, (q.page - 1) * q.page_size + 1, q.page_size),
+    total = #picked }
 end
 
 local function create(ctx)
@@ -359,7 +307,7 @@ local function create(ctx)
     description = nullable(body.description), status = body.status or "not_started",
     variable_names = body.variable_names,
     batch_size = (body.batch_size == nil or body.batch_size == json.null) and 1 or body.batch_size,
-    created_at = iso_time(now), updated_at = iso_time(now),
+    created_at = dataset.iso(now), updated_at = dataset.iso(now),
   }, CAMPAIGN_ORDER)
   store.by_id[c.id] = { c = c, members = {}, logs = {}, created = now }
   store.order[#store.order + 1] = c.id
@@ -533,11 +481,8 @@ local function logs(ctx)
   local rec = find(ctx)
   local q = v.query(ctx, { { "page", "int", ge = 1, default = 1 },
     { "page_size", "int", ge = 1, default = 10 } })
-  local out = json.array()
-  for k = (q.page - 1) * q.page_size + 1, math.min(#rec.logs, q.page * q.page_size) do
-    out[#out + 1] = rec.logs[k]
-  end
-  return 200, { logs = out, total = #rec.logs }
+  return 200, { logs = paging.slice(rec.logs, (q.page - 1) * q.page_size + 1, q.page_size),
+    total = #rec.logs }
 end
 
 local function rate(part, whole)

@@ -16,6 +16,9 @@ local state = require "emu.state"
 local dataset = require "emu.dataset"
 local rng = require "emu.rng"
 local v = require "emu.validate"
+local dates = require "emu.dates"
+local num = require "emu.num"
+local params = require "emu.params"
 
 local acc = state.store("accounts")
 local db = state.store("earnings")
@@ -36,25 +39,6 @@ local SPANS = { day = DAY, week = 7 * DAY, month = 30 * DAY, year = 365 * DAY }
 local BUCKET = { day = 3600, week = DAY, month = DAY, year = 30 * DAY, all = 30 * DAY }
 local RESELLER = { channel_partner = true, distributor = true }
 
-local function round4(x)
-  return math.floor(x * 10000 + 0.5) / 10000
-end
-
-local function days_from_civil(y, m, d)
-  y = m <= 2 and y - 1 or y
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  local doy = math.floor((153 * ((m + 9) % 12) + 2) / 5) + d - 1
-  return era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
-end
-
-local function epoch(iso)
-  local y, m, d, H, M, S = tostring(iso):match("^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)")
-  if not y then return dataset.ANCHOR end
-  return days_from_civil(tonumber(y), tonumber(m), tonumber(d)) * DAY + tonumber(H) * 3600
-    + tonumber(M) * 60 + tonumber(S)
-end
-
 -- {t, cost} of every session with a cost, cached until sessions change.
 local function costs()
   local total = state.session_total()
@@ -63,7 +47,7 @@ local function costs()
   for pos = 1, total do
     local s = state.session_at(pos)
     local c = tonumber(s.cost_usd) or 0
-    if c > 0 then list[#list + 1] = { t = epoch(s.started_at), cost = c } end
+    if c > 0 then list[#list + 1] = { t = dates.epoch(s.started_at) or dataset.ANCHOR, cost = c } end
   end
   db.costs, db.count = list, total
   return list
@@ -90,9 +74,9 @@ local function window(period)
 end
 
 local function earnings_of(org, cost)
-  local markup = round4(cost * (org.markup_percent or 0) / 100)
-  local commission = round4(cost * (org.commission_percent or 0) / 100)
-  return markup, commission, round4(markup + commission)
+  local markup = num.round4(cost * (org.markup_percent or 0) / 100)
+  local commission = num.round4(cost * (org.commission_percent or 0) / 100)
+  return markup, commission, num.round4(markup + commission)
 end
 
 local function summary(org, period)
@@ -102,7 +86,7 @@ local function summary(org, period)
   return setmetatable({
     org_id = org.id, org_name = org.name, org_type = org.org_type, period = period,
     from = dataset.iso(from), to = dataset.iso(to), currency = "USD",
-    usage_cost_usd = round4(cost), markup_percent = org.markup_percent,
+    usage_cost_usd = num.round4(cost), markup_percent = org.markup_percent,
     commission_percent = org.commission_percent, markup_earnings_usd = markup,
     commission_earnings_usd = commission, total_earnings_usd = total, sessions = n,
   }, SUMMARY_ORDER)
@@ -117,7 +101,7 @@ local function breakdown(org, period)
     local cost = usage(org, a, b)
     local markup, commission, total = earnings_of(org, cost)
     buckets[#buckets + 1] = setmetatable({ start = dataset.iso(a), ["end"] = dataset.iso(b),
-      usage_cost_usd = round4(cost), markup_earnings_usd = markup,
+      usage_cost_usd = num.round4(cost), markup_earnings_usd = markup,
       commission_earnings_usd = commission, total_earnings_usd = total }, BUCKET_ORDER)
   end
   return { org_id = org.id, period = period, currency = "USD", bucket_seconds = size,
@@ -149,14 +133,10 @@ return function(router)
   end)
 
   router:add("GET", "/api/v1/earnings/orgs/{org_id}", function(ctx)
-    local id = ctx.params.org_id
-    if not v.is_uuid(id) then
-      v.fail_422 { v.problem("uuid_parsing", { "path", "org_id" },
-        "Input should be a valid UUID, invalid character or length", id) }
-    end
+    local id = params.uuid(ctx, "org_id")
     local period = period_of(ctx)
     if ctx.auth ~= "bearer" then v.fail(403, "Only super admins can read any organization's earnings") end
-    local org = acc.org_by_id[id:lower()]
+    local org = acc.org_by_id[id]
     if not org then v.fail(404, "Organization not found") end
     return 200, summary(org, period)
   end)

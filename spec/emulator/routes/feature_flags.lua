@@ -11,6 +11,7 @@
 local json = require "emu.json"
 local state = require "emu.state"
 local v = require "emu.validate"
+local params = require "emu.params"
 
 local acc = state.store("accounts")
 local db = state.store("feature_flags")
@@ -38,12 +39,7 @@ local function answer(user_id)
 end
 
 local function target(ctx)
-  local id = ctx.params.user_id
-  if not v.is_uuid(id) then
-    v.fail_422 { v.problem("uuid_parsing", { "path", "user_id" },
-      "Input should be a valid UUID, invalid character or length", id) }
-  end
-  id = id:lower()
+  local id = params.uuid(ctx, "user_id")
   local u = acc.user_by_id[id]
   if not u then v.fail(404, "User not found") end
   if id ~= state.user.user_id and ctx.auth ~= "bearer" and u.org_id ~= acc.own_org_id then

@@ -17,6 +17,7 @@
 local json = require "emu.json"
 local state = require "emu.state"
 local v = require "emu.validate"
+local params = require "emu.params"
 
 local db = state.store("files")
 
@@ -56,23 +57,8 @@ local function envelope(message, data)
   return setmetatable({ message = message, data = data }, ENVELOPE)
 end
 
-local function path_uuid(ctx, name)
-  local s = ctx.params[name]
-  if not v.is_uuid(s) then
-    v.fail_422 { v.problem("uuid_parsing", { "path", name },
-      "Input should be a valid UUID, invalid character or length", s) }
-  end
-  return s:lower()
-end
-
 ------------------------------------------------------------------------
 -- multipart/form-data
-
-local function header_value(ctx, name)
-  local h = ctx.headers[name]
-  if type(h) == "table" then h = h[1] end
-  return h
-end
 
 local function unquote_name(s)
   if not s then return nil end
@@ -81,12 +67,8 @@ end
 
 -- The parts of a multipart body: {name=, filename=, type=, content=}.
 local function parse_multipart(ctx)
-  local ctype = header_value(ctx, "content-type") or ""
-  if not ctype:lower():find("^%s*multipart/form%-data") then
-    return nil
-  end
-  local boundary = ctype:match('[Bb][Oo][Uu][Nn][Dd][Aa][Rr][Yy]="([^"]+)"')
-    or ctype:match("[Bb][Oo][Uu][Nn][Dd][Aa][Rr][Yy]=([^;%s]+)")
+  local is_form, boundary = params.form_boundary(ctx)
+  if not is_form then return nil end
   local body = ctx.body or ""
   local bad = "There was an error parsing the body"
   if not boundary then v.fail(400, bad) end
@@ -177,7 +159,7 @@ local function signed_urls(ctx, row)
 end
 
 local function find(ctx)
-  local id = path_uuid(ctx, "file_id")
+  local id = params.uuid(ctx, "file_id")
   local rec = db.by_id[id]
   if not rec then v.fail(404, "File not found") end
   return rec, id

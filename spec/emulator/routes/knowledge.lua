@@ -18,6 +18,8 @@
 local json = require "emu.json"
 local state = require "emu.state"
 local v = require "emu.validate"
+local params = require "emu.params"
+local num = require "emu.num"
 
 local db = state.store("files")
 
@@ -36,15 +38,6 @@ end)
 
 local function envelope(message, data)
   return setmetatable({ message = message, data = data }, ENVELOPE)
-end
-
-local function path_uuid(ctx, name)
-  local s = ctx.params[name]
-  if not v.is_uuid(s) then
-    v.fail_422 { v.problem("uuid_parsing", { "path", name },
-      "Input should be a valid UUID, invalid character or length", s) }
-  end
-  return s:lower()
 end
 
 ------------------------------------------------------------------------
@@ -84,10 +77,6 @@ local function chunk_terms(rec, i)
     rec.terms[i] = t
   end
   return t
-end
-
-local function round4(x)
-  return math.floor(x * 10000 + 0.5) / 10000
 end
 
 local function score(qtf, qn, ctf)
@@ -142,10 +131,10 @@ local function search(ctx, mode)
       for i = 1, #rec.chunks do
         order = order + 1
         local sim, sparse = score(qtf, qn, chunk_terms(rec, i))
-        local distance = round4(1 - sim)
+        local distance = num.round4(1 - sim)
         if distance <= threshold then
           hits[#hits + 1] = { text = rec.chunks[i], distance = distance, order = order,
-            sparse = round4(sparse), combined = round4(sw * sim + kw * sparse) }
+            sparse = num.round4(sparse), combined = num.round4(sw * sim + kw * sparse) }
         end
       end
     end
@@ -199,7 +188,7 @@ return function(router)
   end)
 
   router:add("GET", "/api/v1/agent-files-mappings/agent/{agent_id}", function(ctx)
-    local agent_id = path_uuid(ctx, "agent_id")
+    local agent_id = params.uuid(ctx, "agent_id")
     local list = json.array()
     for _, m in ipairs(db.mappings) do
       if m.agent_id == agent_id then list[#list + 1] = m end
@@ -209,8 +198,8 @@ return function(router)
 
   router:add("DELETE", "/api/v1/agent-files-mappings/agent/{agent_id}/file/{upload_file_id}",
     function(ctx)
-      local agent_id = path_uuid(ctx, "agent_id")
-      local file_id = path_uuid(ctx, "upload_file_id")
+      local agent_id = params.uuid(ctx, "agent_id")
+      local file_id = params.uuid(ctx, "upload_file_id")
       for i, m in ipairs(db.mappings) do
         if m.agent_id == agent_id and m.upload_file_id == file_id then
           table.remove(db.mappings, i)

@@ -24,6 +24,8 @@
 local json = require "emu.json"
 local state = require "emu.state"
 local v = require "emu.validate"
+local params = require "emu.params"
+local paging = require "emu.paging"
 
 local MAX_UPLOAD = 10 * 1024 * 1024
 local SAMPLE_ROWS = 5
@@ -63,24 +65,8 @@ local function trim(s)
   return (s:gsub("^%s+", ""):gsub("%s+$", ""))
 end
 
--- FastAPI's answer for a path parameter declared as UUID.
-local function uuid_param(ctx, name)
-  local s = ctx.params[name]
-  if v.is_uuid(s) then return s:lower() end
-  local bad = s:find("[^%x%-]")
-  local msg
-  if bad then
-    msg = ("Input should be a valid UUID, invalid character: expected an optional prefix of"
-      .. " `urn:uuid:` followed by [0-9a-fA-F-], found `%s` at %d"):format(s:sub(bad, bad), bad)
-  else
-    msg = ("Input should be a valid UUID, invalid length: expected length 32 for simple"
-      .. " format, found %d"):format(#s:gsub("%-", ""))
-  end
-  v.fail_422 { v.problem("uuid_parsing", { "path", name }, msg, s) }
-end
-
 local function find_group(ctx)
-  local id = uuid_param(ctx, "group_id")
+  local id = params.uuid(ctx, "group_id", params.detail)
   local g = store.groups[id]
   if not g then v.fail(404, "People group not found") end
   return g
@@ -232,7 +218,7 @@ end
 
 local function update_column(ctx)
   local g = find_group(ctx)
-  local c = find_in(store.columns[g.id], uuid_param(ctx, "column_id"), "Column")
+  local c = find_in(store.columns[g.id], params.uuid(ctx, "column_id", params.detail), "Column")
   local body = v.body(ctx, COLUMN_FIELDS)
   check_column(g, body, c)
   if body.display_name ~= nil then c.display_name = trim(body.display_name) end
@@ -243,7 +229,7 @@ end
 
 local function delete_column(ctx)
   local g = find_group(ctx)
-  local _, i = find_in(store.columns[g.id], uuid_param(ctx, "column_id"), "Column")
+  local _, i = find_in(store.columns[g.id], params.uuid(ctx, "column_id", params.detail), "Column")
   table.remove(store.columns[g.id], i)
   return 200, { ok = "true" }
 end
@@ -264,9 +250,7 @@ local function list_rows(ctx)
   local g = find_group(ctx)
   local q = v.query(ctx, { { "limit", "int", ge = 1, le = 1000, default = 100 },
     { "offset", "int", ge = 0, default = 0 } })
-  local rows, out = store.rows[g.id], json.array()
-  for k = q.offset + 1, math.min(#rows, q.offset + q.limit) do out[#out + 1] = rows[k] end
-  return 200, { rows = out }
+  return 200, { rows = paging.slice(store.rows[g.id], q.offset + 1, q.limit) }
 end
 
 local function create_row(ctx)
@@ -277,7 +261,7 @@ end
 
 local function update_row(ctx)
   local g = find_group(ctx)
-  local r = find_in(store.rows[g.id], uuid_param(ctx, "row_id"), "Row")
+  local r = find_in(store.rows[g.id], params.uuid(ctx, "row_id", params.detail), "Row")
   local body = v.body(ctx, { { "properties", "object" } })
   if body.properties == json.null then v.fail(400, "properties must be an object") end
   if body.properties ~= nil then r.properties = body.properties end -- replaced whole
@@ -287,7 +271,7 @@ end
 
 local function delete_row(ctx)
   local g = find_group(ctx)
-  local _, i = find_in(store.rows[g.id], uuid_param(ctx, "row_id"), "Row")
+  local _, i = find_in(store.rows[g.id], params.uuid(ctx, "row_id", params.detail), "Row")
   table.remove(store.rows[g.id], i)
   return 200, { ok = "true" }
 end
@@ -295,24 +279,14 @@ end
 ------------------------------------------------------------------------
 -- Multipart: the part named "file"
 
-local function header(ctx, name)
-  local x = ctx.headers[name]
-  if type(x) == "table" then x = x[1] end
-  return x
-end
-
 local function missing_file()
   v.fail_422 { v.problem("missing", { "body", "file" }, "Field required", nil) }
 end
 
 -- Returns content, filename (or nil), part content type (or nil).
 local function uploaded_file(ctx)
-  local ctype = header(ctx, "content-type") or ""
-  local boundary = ctype:match('[Bb][Oo][Uu][Nn][Dd][Aa][Rr][Yy]="([^"]+)"')
-    or ctype:match("[Bb][Oo][Uu][Nn][Dd][Aa][Rr][Yy]=([^;%s]+)")
-  if not ctype:lower():find("^%s*multipart/form%-data") or not boundary then
-    missing_file()
-  end
+  local is_form, boundary = params.form_boundary(ctx)
+  if not is_form or not boundary then missing_file() end
   local body = ctx.body or ""
   local delim = "--" .. boundary
   local pos = body:find(delim, 1, true)

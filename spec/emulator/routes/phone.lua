@@ -13,6 +13,7 @@
 local json = require "emu.json"
 local state = require "emu.state"
 local v = require "emu.validate"
+local params = require "emu.params"
 
 local store = state.store("phone")
 
@@ -24,16 +25,6 @@ local MAPPING_ORDER = json.order {
   "id", "phone_number_id", "phone_number", "agent_id", "workflow_id", "user_id", "is_active",
   "created_at", "updated_at",
 }
-
--- A path id that is not a UUID: FastAPI's 422 for a uuid-typed parameter.
-local function path_uuid(ctx, name)
-  local id = ctx.params[name]
-  if not v.is_uuid(id) then
-    v.fail_422 { v.problem("uuid_parsing", { "path", name },
-      "Input should be a valid UUID", id) }
-  end
-  return id:lower()
-end
 
 local function find_line(id)
   for _, p in ipairs(state.phones) do
@@ -72,12 +63,12 @@ local function create_mapping(ctx)
 end
 
 local function mapping_for_line(ctx)
-  local id = path_uuid(ctx, "phone_number_id")
+  local id = params.uuid(ctx, "phone_number_id", params.SHORT)
   return 200, store.by_line[id] or v.fail(404, "No mapping for this phone number")
 end
 
 local function mappings_for_agent(ctx)
-  local id = path_uuid(ctx, "agent_id")
+  local id = params.uuid(ctx, "agent_id", params.SHORT)
   if not state.agents_by_id[id] then v.fail(404, "Agent not found") end
   local out = json.array()
   for _, p in ipairs(state.phones) do    -- in line order, so the answer is stable
@@ -112,10 +103,10 @@ local function twiml(ctx, fields)
   local body
   if mapping then
     local stream = ctx.base_url:gsub("^http", "ws") .. "/api/call/media-stream"
-    local params = {}
+    local tags = {}
     local function param(name, value)
       if value and value ~= json.null and value ~= "" then
-        params[#params + 1] = ('<Parameter name="%s" value="%s"/>'):format(name,
+        tags[#tags + 1] = ('<Parameter name="%s" value="%s"/>'):format(name,
           xml_escape(value))
       end
     end
@@ -125,7 +116,7 @@ local function twiml(ctx, fields)
     param("from", fields.From)
     param("call_sid", fields.CallSid)
     body = ('<Response><Connect><Stream url="%s">%s</Stream></Connect></Response>')
-      :format(xml_escape(stream), table.concat(params))
+      :format(xml_escape(stream), table.concat(tags))
   else
     body = "<Response><Say>This number is not configured to take calls.</Say><Hangup/>"
       .. "</Response>"

@@ -18,6 +18,7 @@ local state = require "emu.state"
 local dataset = require "emu.dataset"
 local rng = require "emu.rng"
 local v = require "emu.validate"
+local params = require "emu.params"
 
 local db = state.store("post_analysis")
 
@@ -61,15 +62,6 @@ state.on_reset(function(s)
   end
 end)
 
-local function path_uuid(ctx, name)
-  local s = ctx.params[name]
-  if not v.is_uuid(s) then
-    v.fail_422 { v.problem("uuid_parsing", { "path", name },
-      "Input should be a valid UUID, invalid character or length", s) }
-  end
-  return s:lower()
-end
-
 local function find_rule(id)
   for i, r in ipairs(db.rules) do
     if r.id == id then return r, i end
@@ -77,13 +69,13 @@ local function find_rule(id)
 end
 
 local function rule_of(ctx)
-  local r, i = find_rule(path_uuid(ctx, "rule_id"))
+  local r, i = find_rule(params.uuid(ctx, "rule_id"))
   if not r then v.fail(404, "Rule not found") end
   return r, i
 end
 
 local function agent_of(ctx)
-  local id = path_uuid(ctx, "agent_id")
+  local id = params.uuid(ctx, "agent_id")
   if not state.agents_by_id[id] then v.fail(404, "Agent not found") end
   return id
 end

@@ -17,6 +17,7 @@
 local json = require "emu.json"
 local state = require "emu.state"
 local v = require "emu.validate"
+local params = require "emu.params"
 
 local db = state.store("tools")
 
@@ -52,15 +53,6 @@ state.on_reset(function()
   db.http, db.mcp, db.agents = {}, {}, {}
 end)
 
-local function path_uuid(ctx, name)
-  local s = ctx.params[name]
-  if not v.is_uuid(s) then
-    v.fail_422 { v.problem("uuid_parsing", { "path", name },
-      "Input should be a valid UUID, invalid character or length", s) }
-  end
-  return s:lower()
-end
-
 local function optional_specs(fields)
   local out = {}
   for i, f in ipairs(fields) do
@@ -89,7 +81,7 @@ local function list_of(kind_name)
 end
 
 local function find(ctx, kind_name)
-  local id = path_uuid(ctx, "tool_id")
+  local id = params.uuid(ctx, "tool_id")
   for i, d in ipairs(db[kind_name]) do
     if d.id == id then return d, i end
   end
@@ -151,7 +143,7 @@ end
 -- Agent tools
 
 local function agent_of(ctx)
-  local id = path_uuid(ctx, "agent_id")
+  local id = params.uuid(ctx, "agent_id")
   local rec = state.agents_by_id[id]
   if not rec then v.fail(404, "Agent not found") end
   db.agents[id] = db.agents[id] or {}
@@ -241,7 +233,7 @@ return function(router)
 
   router:add("DELETE", "/api/v1/agents/{agent_id}/tools/{tool_id}", function(ctx)
     local id = agent_of(ctx)
-    local tool_id = path_uuid(ctx, "tool_id")
+    local tool_id = params.uuid(ctx, "tool_id")
     local list = db.agents[id]
     for i, m in ipairs(list) do
       if m.tool_id == tool_id or m.id == tool_id then

@@ -28,6 +28,8 @@ local state = require "emu.state"
 local dataset = require "emu.dataset"
 local rng = require "emu.rng"
 local v = require "emu.validate"
+local params = require "emu.params"
+local num = require "emu.num"
 
 local acc = state.store("accounts")
 
@@ -51,10 +53,6 @@ local DAY = 86400
 local ORG_TYPES = { "internal", "channel_partner", "distributor" }
 local RESELLER = { channel_partner = true, distributor = true }
 
-local function round4(x)
-  return math.floor(x * 10000 + 0.5) / 10000
-end
-
 ------------------------------------------------------------------------
 -- The seeded directory
 
@@ -65,7 +63,7 @@ state.on_reset(function(s)
   acc.wallets, acc.wallet_by_id, acc.wallet_by_user = {}, {}, {}
 
   local function entry(w, kind, amount, note, when, grant_id)
-    w.balance_usd = round4(w.balance_usd + amount)
+    w.balance_usd = num.round4(w.balance_usd + amount)
     local e = setmetatable({ id = r:uuid(), wallet_id = w.id, type = kind, amount_usd = amount,
       balance_after_usd = w.balance_usd, grant_id = grant_id or json.null,
       note = note or json.null, created_at = when }, ENTRY_ORDER)
@@ -88,7 +86,7 @@ state.on_reset(function(s)
     local spent = r:int(100, 1500) / 100
     entry(w, "usage", -spent, "Call usage", ago(1))
     w.monthly_spent_usd = spent
-    g.remaining_usd = round4(amount - spent)
+    g.remaining_usd = num.round4(amount - spent)
     return w
   end
   local function org(name, org_type, commission, markup, currency, days)
@@ -142,7 +140,7 @@ local function summary(w, detail)
     org_name = o and o.name or json.null, balance_usd = w.balance_usd, currency = "USD",
     monthly_cap_usd = w.monthly_cap_usd, monthly_spent_usd = w.monthly_spent_usd,
     cap_remaining_usd = w.monthly_cap_usd == json.null and json.null
-      or round4(math.max(0, w.monthly_cap_usd - w.monthly_spent_usd)),
+      or num.round4(math.max(0, w.monthly_cap_usd - w.monthly_spent_usd)),
     created_at = w.created_at,
     metadata = { active_grants = active, next_expiry = next_expiry or json.null,
       ledger_entries = #w.ledger },
@@ -164,23 +162,14 @@ local function summary(w, detail)
   return out
 end
 
-local function path_uuid(ctx, name)
-  local s = ctx.params[name]
-  if not v.is_uuid(s) then
-    v.fail_422 { v.problem("uuid_parsing", { "path", name },
-      "Input should be a valid UUID, invalid character or length", s) }
-  end
-  return s:lower()
-end
-
 local function find_wallet(ctx)
-  local w = acc.wallet_by_id[path_uuid(ctx, "wallet_id")]
+  local w = acc.wallet_by_id[params.uuid(ctx, "wallet_id")]
   if not w then v.fail(404, "Wallet not found") end
   return w
 end
 
 local function find_org(ctx)
-  local o = acc.org_by_id[path_uuid(ctx, "org_id")]
+  local o = acc.org_by_id[params.uuid(ctx, "org_id")]
   if not o then v.fail(404, "Organization not found") end
   return o
 end
@@ -248,7 +237,7 @@ return function(router)
       note = body.note or json.null, granted_at = now,
       expires_at = body.expires_at or dataset.iso(ngx.time() + 365 * DAY) }, GRANT_ORDER)
     w.grants[#w.grants + 1] = g
-    w.balance_usd = round4(w.balance_usd + body.amount_usd)
+    w.balance_usd = num.round4(w.balance_usd + body.amount_usd)
     w.ledger[#w.ledger + 1] = setmetatable({ id = state.new_uuid(), wallet_id = w.id,
       type = "grant", amount_usd = body.amount_usd, balance_after_usd = w.balance_usd,
       grant_id = g.id, note = body.note or json.null, created_at = now }, ENTRY_ORDER)
@@ -276,7 +265,7 @@ return function(router)
     if w.balance_usd + body.amount_usd < 0 then
       v.fail(400, "The adjustment would make the balance negative")
     end
-    w.balance_usd = round4(w.balance_usd + body.amount_usd)
+    w.balance_usd = num.round4(w.balance_usd + body.amount_usd)
     local e = setmetatable({ id = state.new_uuid(), wallet_id = w.id, type = "adjustment",
       amount_usd = body.amount_usd, balance_after_usd = w.balance_usd, grant_id = json.null,
       note = body.reason, created_at = state.now_iso() }, ENTRY_ORDER)
