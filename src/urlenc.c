@@ -26,15 +26,11 @@ static void init_unreserved(void) {
   unreserved_ready = 1;
 }
 
-int kupe_urlenc_component(kupe_buffer *out, const char *s, size_t len) {
+size_t kupe_urlenc_write(char *out, const char *s, size_t len) {
+  char *p = out;
   size_t i;
-  char *p;
   if (!unreserved_ready)
     init_unreserved();
-  /* Worst case every byte becomes three; reserve once, then write freely. */
-  if (len > ((size_t)-1) / 3 || kupe_buffer_reserve(out, len * 3) != 0)
-    return -1;
-  p = out->data + out->len;
   for (i = 0; i < len; i++) {
     unsigned char c = (unsigned char)s[i];
     if (unreserved[c]) {
@@ -45,7 +41,14 @@ int kupe_urlenc_component(kupe_buffer *out, const char *s, size_t len) {
       *p++ = hexdigits[c & 15];
     }
   }
-  out->len = (size_t)(p - out->data);
+  return (size_t)(p - out);
+}
+
+int kupe_urlenc_component(kupe_buffer *out, const char *s, size_t len) {
+  /* Worst case every byte becomes three; reserve once, then write freely. */
+  if (len > ((size_t)-1) / 3 || kupe_buffer_reserve(out, len * 3) != 0)
+    return -1;
+  out->len += kupe_urlenc_write(out->data + out->len, s, len);
   return 0;
 }
 

@@ -10,6 +10,10 @@
 
 #include "buffer.h"
 
+/* Writes s at out with every byte outside the unreserved set as %XX;
+ * out must have room for 3 * len bytes. Returns the length written. */
+size_t kupe_urlenc_write(char *out, const char *s, size_t len);
+
 /* Appends s with every byte outside the unreserved set (ALPHA DIGIT - . _ ~)
  * written as %XX. Returns 0, or -1 when memory ran out. */
 int kupe_urlenc_component(kupe_buffer *out, const char *s, size_t len);

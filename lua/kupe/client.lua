@@ -28,11 +28,11 @@ local Client = {}
 local MT = { __name = "kupe.Client" }
 M.Client = Client
 
-local now, encode_query, parse_head = core.now, core.encode_query, core.parse_head
+local now, request_url, visible, parse_head = core.now, core.request_url, core.visible, core.parse_head
 local json_decode, json_encode = json.decode, json.encode
 local type, pairs, tostring, setmetatable, rawget = type, pairs, tostring, setmetatable, rawget
 local random, min, floor = math.random, math.min, math.floor
-local byte, find, sub = string.byte, string.find, string.sub
+local byte, find = string.byte, string.find
 
 local SLASH = byte("/")
 -- Methods accepted without a pattern match; any other upper-case word is
@@ -324,7 +324,7 @@ function Client:request(method, path, opts)
   if not (relative or type(path) == "string" and path:find("^[Hh][Tt][Tt][Pp][Ss]?://")) then
     error("bad argument #2 to 'request' (path starting with '/' expected)", 2)
   end
-  if path:find("[^\33-\126]") then
+  if not visible(path) then
     error("bad argument #2 to 'request' (path of visible ASCII characters expected: "
       .. "escape ids with kupe.escape)", 2)
   end
@@ -336,23 +336,13 @@ function Client:request(method, path, opts)
     check_options(opts)
   end
 
-  -- The URL in one concatenation: base (for a path), path, query.
-  local base = relative and self._base or ""
-  local query, q = opts.query, nil
-  if query then
-    q = encode_query(query)
-    if q == "" then q = nil end
-  end
-  local url
-  if q then
-    local sep = (find(base, "?", 1, true) or find(path, "?", 1, true)) and "&" or "?"
-    url = base .. path .. sep .. q
-  else
-    url = relative and (base .. path) or path
-  end
-  if #url > MAX_URL then
+  -- The URL in one call: base (for a path), path, query; and the path
+  -- without query or fragment (what errors and hooks name).
+  local query = opts.query
+  local url, qpath = request_url(relative and self._base or "", path, query, MAX_URL)
+  if not url then
     error(("request: %s makes the URL %d bytes long (the limit is %d): send large "
-      .. "values in the body"):format(query and "option 'query'" or "argument #2 (path)", #url,
+      .. "values in the body"):format(query and "option 'query'" or "argument #2 (path)", qpath,
       MAX_URL), 2)
   end
   local body, content_type = opts.body, opts.content_type
@@ -397,12 +387,6 @@ function Client:request(method, path, opts)
     if opts.stall_limit ~= nil then req.stall_limit = opts.stall_limit end
     if opts.stall_time ~= nil then req.stall_time = opts.stall_time end
   end
-  -- The path without query or fragment (what errors and hooks name).
-  local qpath = path
-  local cut = find(path, "?", 1, true)
-  local hash = find(path, "#", 1, true)
-  if hash and (not cut or hash < cut) then cut = hash end
-  if cut then qpath = sub(path, 1, cut - 1) end
   local max_retries = opts.retries or self._max_retries
   local on_request, on_response, logger = self._on_request, self._on_response, self._logger
   local started = now()
