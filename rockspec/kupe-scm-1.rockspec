@@ -32,8 +32,8 @@ build = {
       sources = {
         "src/buffer.c", "src/client.c", "src/core.c", "src/crypto.c", "src/encode.c",
         "src/error.c", "src/fieldtext.c", "src/form.c", "src/head.c", "src/inflate.c",
-        "src/jsonscan.c", "src/query.c", "src/render.c", "src/reqcheck.c", "src/request.c",
-        "src/transfer.c", "src/urlenc.c", "src/urlparse.c", "src/util.c",
+        "src/jsondec.c", "src/jsonscan.c", "src/query.c", "src/render.c", "src/reqcheck.c",
+        "src/request.c", "src/transfer.c", "src/urlenc.c", "src/urlparse.c", "src/util.c",
       },
       libraries = { "curl", "crypto", "z", "m" },
       incdirs = { "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)", "$(ZLIB_INCDIR)" },
