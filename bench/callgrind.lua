@@ -12,7 +12,8 @@
 --         program, everything
 --   JSON  inclusive cost of lua-cjson's decode entry (stripped: the
 --         function of cjson.so with the highest inclusive cost) plus
---         kupe.core's empty-array passes (json_mark_empty, json_fix_empty)
+--         kupe.core's decoder (json_decode) and the empty-array passes
+--         that go with cjson (json_mark_empty, json_fix_empty)
 --   Lua   the rest: the interpreter running the loop or kupe-lua's
 --         pipeline (client.lua, transport, walkers), and the collector
 --         (which also frees the decoded values)
@@ -52,7 +53,8 @@ function M.layers(file, c_entry)
         local name = fn:match(":([^:]+)$") or fn
         if c_entry and name == c_entry then c = math.max(c, count) end
         if obj:find("cjson", 1, true) and count > cjson_entry then cjson_entry = count end
-        if name == "kupe_json_mark_empty" or name == "kupe_json_fix_empty" then
+        if name == "kupe_json_decode" or name == "kupe_json_mark_empty"
+          or name == "kupe_json_fix_empty" then
           passes = passes + count
         end
       end

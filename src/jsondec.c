@@ -25,6 +25,7 @@
  * builds. Nothing is malloc'd: the counts live on the C stack or, for
  * texts with many containers, in a userdata the collector owns.
  */
+#include <limits.h>
 #include <locale.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,6 +45,7 @@ typedef struct counts {
   uint32_t small[SMALL_COUNTS];
   uint32_t *n;   /* small or a userdata */
   size_t len, cap;
+  lua_State *L;  /* where a larger array is made (kept in stack slot 4) */
 } counts;
 
 typedef struct dec {
@@ -94,11 +96,20 @@ static const char *string_stop(const char *p, const char *end) {
 
 /* ---- Pass 1: the element count of every container ---------------------- */
 
-/* A new container's slot, or -1 when there is no room (only malformed
- * text opens more than len / 2 + 1 containers). */
+/* A new container's slot. The array doubles when full (a userdata in
+ * stack slot 4, which the collector owns), so its size follows the number
+ * of containers, not the length of the text. -1 past INT_MAX slots. */
 static int count_add(counts *c) {
-  if (c->len == c->cap)
-    return -1;
+  if (c->len == c->cap) {
+    uint32_t *n;
+    if (c->cap > (size_t)INT_MAX / 2)
+      return -1;
+    n = lua_newuserdatauv(c->L, 2 * c->cap * sizeof(uint32_t), 0);
+    memcpy(n, c->n, c->len * sizeof(uint32_t));
+    lua_replace(c->L, 4);
+    c->n = n;
+    c->cap *= 2;
+  }
   c->n[c->len] = 0;
   return (int)c->len++;
 }
@@ -471,12 +482,7 @@ int kupe_json_decode(lua_State *L) {
   c.n = c.small;
   c.len = 0;
   c.cap = SMALL_COUNTS;
-  if (len / 2 + 1 > c.cap) {
-    /* room for every container well-formed text can hold */
-    c.cap = len / 2 + 1;
-    c.n = lua_newuserdatauv(L, c.cap * sizeof(uint32_t), 0);
-    lua_replace(L, 4);
-  }
+  c.L = L;
   depth = count_all(s, len, &c);
   if (depth < 0 || !lua_checkstack(L, 3 * depth + 24))
     return 0;

@@ -1,0 +1,98 @@
+/*
+ * fuzz_jsondec.c: the JSON decoder of kupe.core (src/jsondec.c), against
+ * lua-cjson.
+ *
+ * Property, on any bytes: when core.json_decode gives a value, lua-cjson
+ * (configured as kupe.json configures it, with the empty-array passes of
+ * src/encode.c) decodes the same text to the same value: same types, same
+ * numbers (the sign of a zero included), same strings, same keys, and
+ * array_mt on exactly the tables cjson and the passes give it. When it
+ * declines, nothing is checked but that it did not crash: kupe.json then
+ * asks cjson. A difference aborts with both values described on stderr.
+ *
+ * The Lua state lives for the whole run; cjson is Debian's lua-cjson for
+ * Lua 5.4, loaded from its usual place.
+ *
+ * Built with: src/jsondec.c src/encode.c src/jsonscan.c src/fieldtext.c src/head.c src/urlenc.c src/buffer.c
+ * Links with: lua5.4
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <lualib.h>
+
+#include "kupe.h"
+
+static const char harness[] =
+  "local fast, mark, fix = ...\n"
+  "local cjson = require 'cjson.safe'\n"
+  "local J = cjson.new()\n"
+  "J.decode_invalid_numbers(false)\n"
+  "local MT = { __name = 'kupe.array' }\n"
+  "local function reference(s)\n"
+  "  local marked, n, paths = mark(s)\n"
+  "  local v, err = J.decode(marked)\n"
+  "  if v == nil then return nil, err end\n"
+  "  if n > 0 then fix(v, n, MT, paths) end\n"
+  "  return v\n"
+  "end\n"
+  "local function same(a, b, where)\n"
+  "  if type(a) ~= type(b) then error(where .. ': type ' .. type(a) .. ' vs ' .. type(b)) end\n"
+  "  if getmetatable(a) ~= getmetatable(b) then error(where .. ': metatable differs') end\n"
+  "  if type(a) == 'number' then\n"
+  "    if math.type(a) ~= math.type(b) then error(where .. ': number subtype') end\n"
+  "    if a == a and (a ~= b or 1 / a ~= 1 / b) then\n"
+  "      error(where .. (': %.17g vs %.17g'):format(a, b))\n"
+  "    end\n"
+  "    if a ~= a and b == b then error(where .. ': nan vs number') end\n"
+  "  elseif type(a) == 'table' then\n"
+  "    for k, v in pairs(a) do same(v, b[k], where .. '.' .. tostring(k)) end\n"
+  "    for k in pairs(b) do\n"
+  "      if a[k] == nil then error(where .. ': missing key ' .. tostring(k)) end\n"
+  "    end\n"
+  "  elseif a ~= b then\n"
+  "    error(where .. (': %q vs %q'):format(tostring(a), tostring(b)))\n"
+  "  end\n"
+  "end\n"
+  "return function(s)\n"
+  "  local v = fast(s, MT, false)\n"
+  "  if v == nil then return end\n"
+  "  local ref, err = reference(s)\n"
+  "  if ref == nil then error('accepted what cjson refuses: ' .. tostring(err)) end\n"
+  "  same(v, ref, 'value')\n"
+  "end\n";
+
+static lua_State *L;
+
+static void setup(void) {
+  L = luaL_newstate();
+  if (L == NULL)
+    abort();
+  luaL_openlibs(L);
+  if (luaL_loadbuffer(L, harness, sizeof(harness) - 1, "=harness") != LUA_OK) {
+    fprintf(stderr, "harness: %s\n", lua_tostring(L, -1));
+    abort();
+  }
+  lua_pushcfunction(L, kupe_json_decode);
+  lua_pushcfunction(L, kupe_json_mark_empty);
+  lua_pushcfunction(L, kupe_json_fix_empty);
+  if (lua_pcall(L, 3, 1, 0) != LUA_OK) {
+    fprintf(stderr, "harness: %s\n", lua_tostring(L, -1));
+    abort();
+  }
+  lua_setfield(L, LUA_REGISTRYINDEX, "kupe.fuzz.check");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (L == NULL)
+    setup();
+  lua_getfield(L, LUA_REGISTRYINDEX, "kupe.fuzz.check");
+  lua_pushlstring(L, (const char *)data, size);
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+    fprintf(stderr, "jsondec: %s\n", lua_tostring(L, -1));
+    abort();
+  }
+  lua_settop(L, 0);
+  return 0;
+}
