@@ -153,6 +153,16 @@ local function http_error(method, path, resp)
   return err
 end
 
+-- What on_response sees of an error: all of it but the response body and
+-- its decoded JSON, which hooks (often loggers) must never receive.
+local function hook_error(err)
+  local view = {}
+  for k, v in pairs(err) do
+    if k ~= "body" and k ~= "data" then view[k] = v end
+  end
+  return setmetatable(view, getmetatable(err))
+end
+
 local function transport_error(method, path, kind, msg, sent)
   local phase
   if kind == "timeout" then
@@ -332,7 +342,7 @@ end
 
 --- Sends one API request.
 -- @tparam string method "GET", "POST", ...
--- @tparam string path "/api/v1/..." (escape ids with `kupe.path`), or an absolute URL
+-- @tparam string path "/api/v1/..." (escape ids with `kupe.escape`), or an absolute URL
 -- @tparam[opt] table opts query, json, body, content_type, headers, timeout,
 --   connect_timeout, stall_limit, stall_time, max_size, sink, on_progress,
 --   form, raw, retries
@@ -424,9 +434,13 @@ function Client:request(method, path, opts)
     else
       err = transport_error(method, qpath, kind, msg, sent)
     end
+    -- The server's Retry-After, whatever happens next: the caller may want
+    -- it even when this client does not retry (a POST, retries used up).
+    local ra = err and resp and retry_after_seconds(resp)
+    if ra then err.retry_after = ra end
     if on_response then
       on_response { method = method, path = qpath, attempt = attempt, elapsed = elapsed,
-        status = resp and resp.status or nil, error = err }
+        status = resp and resp.status or nil, error = err and hook_error(err) }
     end
     if logger then log_attempt(self, method, qpath, attempt, elapsed, resp and resp.status, err) end
     if not err then break end
@@ -434,15 +448,9 @@ function Client:request(method, path, opts)
     err.attempts = attempt
     if attempt > max_retries or delivered or not may_retry(method, err) then break end
     local wait = backoff(self, attempt)
-    if resp and (resp.status == 429 or resp.status == 503) then
-      local ra = retry_after_seconds(resp)
-      if ra then
-        if ra > self._max_retry_after then
-          err.retry_after = ra
-          break
-        end
-        wait = ra
-      end
+    if ra then
+      if ra > self._max_retry_after then break end
+      wait = ra
     end
     self._t:sleep(wait)
   end

@@ -46,6 +46,45 @@ describe("retries", function()
     assert.matches("retry after 120 s", tostring(err))
   end)
 
+  it("reads Retry-After on every retryable status", function()
+    for _, status in ipairs { 408, 429, 500, 502, 503, 504 } do
+      h.reset()
+      emu.fault("GET /api/v1/me", { status = status, headers = { ["Retry-After"] = "120" } }, 1)
+      local c = h.client()
+      local elapsed, r = h.timed(c.me, c)
+      local err = r[2]
+      assert.is_nil(r[1])
+      assert.equal(status, err.status)
+      assert.equal(120, err.retry_after, "status " .. status)
+      assert.is_true(elapsed < 0.5, "status " .. status)
+      assert.equal(1, count("GET /api/v1/me"))
+    end
+  end)
+
+  it("waits for the Retry-After of a 500 before the next attempt", function()
+    emu.fault("GET /api/v1/me", { status = 500, headers = { ["Retry-After"] = "1" } }, 1)
+    local c = h.client { backoff_base = 0.01, backoff_max = 0.01 }
+    local elapsed, r = h.timed(c.me, c)
+    assert.is_table(r[1])
+    assert.is_true(elapsed >= 0.9 and elapsed < 2.6, "waited " .. elapsed)
+    assert.equal(2, count("GET /api/v1/me"))
+  end)
+
+  it("gives the Retry-After to the caller when it does not retry", function()
+    emu.fault("POST /api/call/create_call", { status = 503, headers = { ["Retry-After"] = "7" } }, 1)
+    local c = h.client()
+    local data, err = c:request("POST", "/api/call/create_call", { query = { phoneNumber = "+15550100" } })
+    assert.is_nil(data)
+    assert.equal(7, err.retry_after)
+    assert.equal(1, count("POST /api/call/create_call"))
+    h.reset()
+    emu.fault("GET /api/v1/me", { status = 503, headers = { ["Retry-After"] = "0" } }, 3)
+    local _, err2 = h.client { max_retries = 1 }:me()
+    assert.equal(503, err2.status)
+    assert.equal(2, err2.attempts)
+    assert.equal(0, err2.retry_after)
+  end)
+
   it("never retries 409, a business conflict", function()
     emu.fault("GET /api/v1/me", { status = 409, json = { detail = "Batch already has calls in flight" } }, 3)
     local c = h.client()
@@ -78,7 +117,8 @@ describe("retries", function()
   end)
 
   it("shows every attempt to the hooks, without the secret or a body", function()
-    emu.fault("GET /api/v1/me", { status = 503 }, 1)
+    local BODY = "body-text-hooks-must-not-see"
+    emu.fault("GET /api/v1/me", { status = 503, json = { detail = "busy", note = BODY } }, 1)
     local seen = {}
     local c = h.client {
       on_request = function(info) seen[#seen + 1] = { "request", info } end,
@@ -90,12 +130,26 @@ describe("retries", function()
     assert.equal(503, seen[2][2].status)
     assert.equal(2, seen[3][2].attempt)
     assert.equal(200, seen[4][2].status)
-    for _, s in ipairs(seen) do
-      for k, v in pairs(s[2]) do
-        assert.is_nil(tostring(v):find(h.KEY, 1, true), "hook field " .. k)
-        assert.not_equal("body", k)
+    local failed = seen[2][2].error
+    assert.equal("http", failed.kind)
+    assert.equal(503, failed.status)
+    assert.equal("busy", failed.message)
+    assert.matches("503 Service Unavailable: busy", tostring(failed))
+    -- every string reachable from a hook's argument, nested tables too
+    local function walk(v, where, depth)
+      if type(v) == "table" and depth < 6 then
+        for k, x in pairs(v) do
+          assert.not_equal("body", k, where)
+          walk(k, where, depth + 1)
+          walk(x, where .. "." .. tostring(k), depth + 1)
+        end
+        return
       end
+      local text = tostring(v)
+      assert.is_nil(text:find(h.KEY, 1, true), "hook field " .. where)
+      assert.is_nil(text:find(BODY, 1, true), "hook field " .. where)
     end
+    for _, s in ipairs(seen) do walk(s[2], s[1], 0) end
   end)
 
   it("logs one line per attempt with KUPE_LOG-style logging", function()
