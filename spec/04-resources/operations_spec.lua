@@ -67,6 +67,35 @@ describe("the table of operations", function()
     assert.same({}, missing)
   end)
 
+  it("reaches inventory-only and WebSocket routes through client:request", function()
+    h.reset()
+    local c = h.client()
+    local ID = "00000000-0000-4000-8000-000000000001"
+    local seen = 0
+    for _, op in ipairs(ops) do
+      if op[4] == "inv" or op[4] == "ws" then
+        local path = op[2]:gsub("{[^}]+}", ID)
+        local data, err = c:request(op[1], path)
+        local where = op[1] .. " " .. op[2]
+        assert.is_nil(data, where)
+        assert.equal("http", err.kind, where)
+        if op[4] == "inv" then
+          -- routed, behind the credential check, and saying why it has no answer
+          assert.equal(501, err.status, where)
+          assert.matches("^Not emulated: this route is known only from the API's route inventory",
+            err.message, 1, where)
+        else
+          assert.equal(404, err.status, where) -- FastAPI's answer to plain HTTP
+        end
+        seen = seen + 1
+      end
+    end
+    assert.equal(14, seen)
+    local anon = h.client { api_key = "wrong-key-for-this-test" }
+    local _, err = anon:request("GET", "/api/v1/agents/library")
+    assert.equal(401, err.status)
+  end)
+
   it("has a test that calls every method", function()
     local src = spec_sources()
     local missing = {}
