@@ -5,8 +5,10 @@
 -- inside: the upload row, the list of rows, the file with its signed URLs.
 -- The whole answer stays reachable as `resp.data` (the second result).
 --
--- Uploads are multipart/form-data; the file is streamed from disk by the
--- transport (libcurl's MIME API), never read whole into Lua.
+-- Uploads are multipart/form-data; the libcurl transport streams the file
+-- from disk (libcurl's MIME API), never reading it whole into Lua. The
+-- nginx transport reads it into memory to build the body (README, Inside
+-- nginx: differences).
 -- @module kupe.resources.files
 
 local resource = require "kupe.resource"
