@@ -1,7 +1,8 @@
 -- kupe-lua inside a real nginx: never blocking the worker, keep-alive
 -- through the cosocket pool, the phase rules, the hints that name an
--- nginx.conf directive, TLS, streaming, and the choice of transport. The
--- host nginx (spec/nginx/) and the emulator are separate nginx instances.
+-- nginx.conf directive, TLS, streaming, the choice of transport, and what
+-- nginx logs for a walker failure that nobody catches. The host nginx
+-- (spec/nginx/) and the emulator are separate nginx instances.
 local nginx = require "spec.helpers.nginx"
 local h = require "spec.helpers.kupe"
 local kupe = require "kupe"
@@ -222,6 +223,25 @@ describe("inside nginx", function()
     assert.has_error(function() kupe.new { transport = "ngx" } end,
       "kupe.new: transport \"ngx\" needs nginx with the Lua module (OpenResty); "
       .. "elsewhere use the default, \"curl\"")
+  end)
+
+  it("logs an uncaught walker failure as its message, never as \"unknown reason\"", function()
+    local route = "GET /api/v1/call-analytics"
+    emu.fault(route, { delay = 0 }, 1) -- the first page comes through
+    emu.fault(route, { status = 500, json = { detail = "database gone" } }, 1)
+    local before = #host:error_log()
+    assert.equal(500, (host:get("/walk/uncaught")))
+    local log
+    for _ = 1, 50 do
+      log = host:error_log():sub(before + 1)
+      if log:find("database gone", 1, true) then break end
+      socket.sleep(0.02)
+    end
+    assert.matches("runtime error: kupe: GET /api/v1/call%-analytics: 500 Internal Server Error: "
+      .. "database gone", log)
+    assert.equal(2, emu.stats().routes[route], "it failed on the second page")
+    assert.is_nil(host:error_log():find("unknown reason", 1, true))
+    assert.is_nil(log:find(h.KEY, 1, true))
   end)
 
   it("never shows the key: not in errors, fields, other hosts or nginx's error log", function()

@@ -1,7 +1,7 @@
 -- Agents: list (both shapes), walkers, create (full and simple), get,
--- stats, summary, update and delete with the force rule, the PATCH
--- *-config methods and the configuration test. Shared by the libcurl
--- specs and the nginx specs (see spec/helpers/cases.lua).
+-- stats, summary and its walkers, update and delete with the force rule,
+-- the PATCH *-config methods and the configuration test. Shared by the
+-- libcurl specs and the nginx specs (see spec/helpers/cases.lua).
 local assert = require "luassert"
 local kupe = require "kupe"
 local kit = require "spec.helpers.case_kit"
@@ -272,6 +272,98 @@ return function(t)
     raises("page_size must be an integer from 1 to 100",
       function() c.agents:summary { page_size = 0 } end)
     raises("unknown parameter 'q'", function() c.agents:summary { q = "x" } end)
+  end)
+
+  local SUMMARY = "GET /api/v1/agents/summary"
+
+  case("walks the summary page by page and agent by agent", function()
+    t.reset { agents = 12 }
+    local c = t.client()
+    local before = t.requests(SUMMARY)
+    local sizes, seen, n = {}, {}, 0
+    for page in c.agents:summary_pages { page_size = 5 } do
+      sizes[#sizes + 1] = #page.items
+      assert.equal(12, page.total)
+      assert.equal(#sizes, page.page)
+      for _, a in ipairs(page.items) do
+        assert.matches(UUID, a.id)
+        assert.is_nil(seen[a.id], "no agent twice")
+        seen[a.id] = true
+        n = n + 1
+      end
+    end
+    assert.same({ 5, 5, 2 }, sizes)
+    assert.equal(12, n)
+    assert.equal(3, t.requests(SUMMARY) - before, "no request for an empty page")
+    local found = 0
+    for a in c.agents:summary_items { name_search = "support", page_size = 3 } do
+      assert.matches("Support", a.name)
+      found = found + 1
+    end
+    assert.equal(4, found)
+    assert.same({ name_search = "support", page = "2", page_size = "3" }, t.last_query())
+    assert.equal(7, #assert(c.agents:summary_items { limit = 7, page_size = 5 }:all()))
+    local pages = 0
+    for _ in c.agents:summary_pages { page_size = 2, max_pages = 2 } do pages = pages + 1 end
+    assert.equal(2, pages)
+    local last = assert(c.agents:summary_pages { page = 3, page_size = 5 }:all())
+    assert.equal(1, #last)
+    assert.equal(2, #last[1].items)
+    local iter, _, _, closing = c.agents:summary_pages {}
+    assert.equal(iter, closing)
+  end)
+
+  case("raises for bad summary walker options, before sending", function()
+    local c = t.client()
+    local before = t.requests(SUMMARY)
+    raises("bad argument #1 to 'summary_pages' %(page_size must be an integer from 1 to 100%)",
+      function() c.agents:summary_pages { page_size = 101 } end)
+    raises("bad argument #1 to 'summary_items' %(limit must be an integer >= 0%)",
+      function() c.agents:summary_items { limit = -1 } end)
+    raises("bad argument #1 to 'summary_items' %(unknown parameter 'q'%)",
+      function() c.agents:summary_items { q = "x" } end)
+    raises("name_search must be a string", function() c.agents:summary_pages { name_search = 1 } end)
+    raises("table expected, got string", function() c.agents:summary_items "support" end)
+    kit.raise_at_caller {
+      function() c.agents:summary_pages { page_size = 0 } end,
+      function() c.agents:summary_items { bad = true } end,
+    }
+    assert.equal(before, t.requests(SUMMARY))
+  end)
+
+  case("ends a summary walk that fails mid-way with the error, never a silent stop", function()
+    t.reset { agents = 12 }
+    local c = t.client { max_retries = 0 }
+    emu.fault(SUMMARY, { delay = 0 }, 1) -- the first page comes through
+    emu.fault(SUMMARY, { status = 500, json = { detail = "database gone" } }, 1)
+    local walk = c.agents:summary_items { page_size = 5 }
+    local n = 0
+    local ok, msg = pcall(function() for _ in walk do n = n + 1 end end)
+    assert.is_false(ok)
+    assert.equal(5, n)
+    assert.equal("string", type(msg))
+    assert.matches("^kupe: GET /api/v1/agents/summary: 500 Internal Server Error: database gone", msg)
+    assert.equal("http", walk.error.kind)
+    assert.equal(500, walk.error.status)
+    assert.is_nil(walk(), "a failed walk stays ended")
+
+    emu.fault(SUMMARY, { delay = 0 }, 1)
+    emu.fault(SUMMARY, { status = 503, json = { detail = "busy" } }, 1)
+    local pages = 0
+    local done, err = c.agents:summary_pages { page_size = 5 }:each(function() pages = pages + 1 end)
+    assert.is_nil(done)
+    assert.equal(503, err.status)
+    assert.equal(1, pages)
+
+    -- A server that ignores `page` and sends the first page again.
+    local first = assert(c.agents:summary { page = 1, page_size = 5 })
+    emu.fault(SUMMARY, { delay = 0 }, 1)
+    emu.fault(SUMMARY, { json = first }, 1)
+    local stuck = c.agents:summary_pages { page_size = 5 }
+    ok, msg = pcall(function() for _ in stuck do end end)
+    assert.is_false(ok)
+    assert.equal("no_progress", stuck.error.kind)
+    assert.matches("asked for page 2", msg)
   end)
 
   case("checks an agent's configuration through /api/call/test", function()

@@ -391,6 +391,82 @@ return function(t)
     raises("page must be an integer >= 1", function() c.batches:browse { page = 0 } end)
   end)
 
+  local BROWSE = "GET /api/v1/batch-call/browse"
+
+  -- n new batches; their ids newest first, as browse lists them.
+  local function batches(n)
+    local c, ids = nil, {}
+    for i = 1, n do
+      local id
+      c, id = new_batch { batch_name = "Batch " .. i }
+      table.insert(ids, 1, id)
+    end
+    return c, ids
+  end
+
+  case("walks browse page by page and batch by batch", function()
+    local c, ids = batches(5)
+    local before = t.requests(BROWSE)
+    local sizes, seen = {}, {}
+    for page in c.batches:browse_pages { page_size = 2 } do
+      sizes[#sizes + 1] = #page.items
+      assert.equal(5, page.total)
+      assert.equal(#sizes, page.page)
+      for _, b in ipairs(page.items) do seen[#seen + 1] = b.id end
+    end
+    assert.same({ 2, 2, 1 }, sizes)
+    assert.same(ids, seen)
+    assert.equal(3, t.requests(BROWSE) - before, "no request for an empty page")
+    local names = {}
+    for b in c.batches:browse_items { page_size = 3 } do names[#names + 1] = b.batch_name end
+    assert.same({ "Batch 5", "Batch 4", "Batch 3", "Batch 2", "Batch 1" }, names)
+    local some = assert(c.batches:browse_items { limit = 3, page_size = 2, scope = "all" }:all())
+    assert.equal(3, #some)
+    assert.equal(ids[3], some[3].id)
+    assert.same({ scope = "all", page = "2", page_size = "2" }, t.last_query(),
+      "other fields go to the query as given")
+    local pages = 0
+    for _ in c.batches:browse_pages { page_size = 1, max_pages = 2 } do pages = pages + 1 end
+    assert.equal(2, pages)
+    local iter, _, _, closing = c.batches:browse_items {}
+    assert.equal(iter, closing)
+    before = t.requests(BROWSE)
+    raises("bad argument #1 to 'browse_pages' %(page_size must be an integer from 1 to 100%)",
+      function() c.batches:browse_pages { page_size = 0 } end)
+    raises("bad argument #1 to 'browse_items' %(table expected, got string%)",
+      function() c.batches:browse_items "all" end)
+    kit.raise_at_caller {
+      function() c.batches:browse_items { limit = 1.5 } end,
+      function() c.batches:browse_pages(true) end,
+    }
+    assert.equal(before, t.requests(BROWSE))
+  end)
+
+  case("ends a browse walk that fails mid-way with the error, never a silent stop", function()
+    local _, ids = batches(5)
+    local c = t.client { max_retries = 0 }
+    emu.fault(BROWSE, { delay = 0 }, 1) -- the first page comes through
+    emu.fault(BROWSE, { status = 500, json = { detail = "database gone" } }, 1)
+    local walk = c.batches:browse_items { page_size = 2 }
+    local seen = {}
+    local ok, msg = pcall(function() for b in walk do seen[#seen + 1] = b.id end end)
+    assert.is_false(ok)
+    assert.same({ ids[1], ids[2] }, seen)
+    assert.equal("string", type(msg))
+    assert.matches("^kupe: GET /api/v1/batch%-call/browse: 500 Internal Server Error: database gone", msg)
+    assert.equal("http", walk.error.kind)
+    assert.equal(500, walk.error.status)
+    assert.is_nil(walk(), "a failed walk stays ended")
+
+    emu.fault(BROWSE, { delay = 0 }, 1)
+    emu.fault(BROWSE, { malformed = true }, 1) -- 200, but not JSON
+    local pages = 0
+    local done, err = c.batches:browse_pages { page_size = 2 }:each(function() pages = pages + 1 end)
+    assert.is_nil(done)
+    assert.equal("decode", err.kind)
+    assert.equal(1, pages)
+  end)
+
   case("reports a list answer without rows as a decode error", function()
     local c = t.client()
     emu.fault("GET /api/v1/batch-call/me", { json = { success = true, count = 0 } }, 1)

@@ -4,6 +4,7 @@
 --
 --   /t/case?module=spec.cases.call_logs&name=...   one shared case
 --   /t/<name>                                       one handler below
+--   /walk/uncaught                                  a walk nobody catches
 --
 -- The emulator is another nginx; its control helper uses cosockets here.
 
@@ -276,6 +277,17 @@ function handlers.secret()
   local other = emu.stats().other_host
   reply { leaks = leaks, kinds = { e1.kind, e2.kind, e4.kind }, other = #other,
     other_key = other[1] and other[1].headers["x-api-key"] or cjson.null }
+end
+
+--- Walks every call session with no pcall, as a handler might: when the
+-- walk fails, the handler aborts and nginx logs what the walker raised
+-- (and answers 500). lua-nginx-module logs a raised table only as
+-- "unknown reason", so the walker must raise the message.
+function M.walk_uncaught()
+  local c = ngx_client { max_retries = 0 }
+  local n = 0
+  for _ in c.call_logs:sessions { page_size = 100 } do n = n + 1 end
+  reply { sessions = n }
 end
 
 ---------------------------------------------------------------------------

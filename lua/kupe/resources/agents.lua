@@ -7,6 +7,8 @@
 --   page `{items, total, page, page_size}` for super-admin paging or
 --   `scope`; `list` always returns the array (it fetches every page when
 --   the server pages), and `pages` / `items` walk the paged form lazily.
+--   The light `summary` page has its walkers too: `summary_pages` and
+--   `summary_items`.
 -- * An active agent refuses PUT, the PATCH *-config routes and DELETE
 --   with a 400 unless the query carries `force_update=true` /
 --   `force_delete=true`. Here that is the option `{ force = true }`, and
@@ -39,7 +41,8 @@ local G = resource.group("agents", {
   { "stats", "GET", BASE .. "/stats", custom = true, doc = "counts of the caller's agents" },
   { "create_simple", "POST", BASE .. "/simple", custom = true,
     doc = "create an agent with platform defaults (201)" },
-  { "summary", "GET", BASE .. "/summary", custom = true, doc = "a light page of agents" },
+  { "summary", "GET", BASE .. "/summary", custom = true,
+    also = { "summary_pages", "summary_items" }, doc = "a light page of agents" },
   { "get", "GET", ONE, custom = true, doc = "one agent and its configurations" },
   { "update", "PUT", ONE, custom = true, doc = "partial update (force for active agents)" },
   { "delete", "DELETE", ONE, custom = true, doc = "delete (force for active agents)" },
@@ -333,27 +336,62 @@ function G:items(opts)
   return resource.items(walk_spec(self), opts, "items")
 end
 
+local WALK_OPTIONS = { page = true, page_size = true, max_pages = true, limit = true }
+
+-- Checks the query of summary and of its walkers, whose paging options
+-- (page, page_size, max_pages, limit) kupe.paginate checks; returns the
+-- query. Called from the public method: errors point at its caller.
+local function summary_query(params, fname, walk)
+  if params == nil then return {} end
+  A.table(params, nil, fname, 1, 1)
+  local q = {}
+  for k, v in pairs(params) do
+    if not (walk and WALK_OPTIONS[k]) then
+      if k == "page" or k == "page_size" then
+        if not (A.is_int(v) and v >= 1 and (k == "page" or v <= 100)) then
+          A.fail(fname, 1, k == "page" and "page must be an integer >= 1"
+            or "page_size must be an integer from 1 to 100", 1)
+        end
+      elseif k == "name_search" then
+        if type(v) ~= "string" then A.fail(fname, 1, "name_search must be a string", 1) end
+      else
+        A.fail(fname, 1, ("unknown parameter '%s'"):format(tostring(k)), 1)
+      end
+      q[k] = v
+    end
+  end
+  return q
+end
+
 --- A light page of agents (`{items, total, page, page_size}`), from the
 -- narrative docs only: treat it as unverified on the production API.
 -- @tparam[opt] table params page, page_size (1..100), name_search
 -- @return page, resp | nil, err
 function G:summary(params)
-  if params ~= nil then A.table(params, nil, "summary", 1) end
-  local q = {}
-  for k, v in pairs(params or {}) do
-    if k == "page" or k == "page_size" then
-      if not (A.is_int(v) and v >= 1 and (k == "page" or v <= 100)) then
-        A.fail("summary", 1, k == "page" and "page must be an integer >= 1"
-          or "page_size must be an integer from 1 to 100")
-      end
-    elseif k == "name_search" then
-      if type(v) ~= "string" then A.fail("summary", 1, "name_search must be a string") end
-    else
-      A.fail("summary", 1, ("unknown parameter '%s'"):format(tostring(k)))
-    end
-    q[k] = v
-  end
+  local q = summary_query(params, "summary", false)
   return self._client:request("GET", BASE .. "/summary", { query = q })
+end
+
+local function summary_spec(self)
+  return resource.walker_spec(self, BASE .. "/summary", {
+    style = "page", items = "items", total = "total", default_size = 20, max_size = 100,
+  })
+end
+
+--- Walks every page of `summary` lazily (default page_size 20, at most 100).
+-- @tparam[opt] table opts name_search, page (start), page_size, max_pages
+-- @return walker (see kupe.paginate)
+function G:summary_pages(opts)
+  summary_query(opts, "summary_pages", true)
+  return resource.pages(summary_spec(self), opts, "summary_pages")
+end
+
+--- Walks every agent of every `summary` page lazily; `limit` caps the count.
+-- @tparam[opt] table opts name_search, page_size, limit, max_pages
+-- @return walker (see kupe.paginate)
+function G:summary_items(opts)
+  summary_query(opts, "summary_items", true)
+  return resource.items(summary_spec(self), opts, "summary_items")
 end
 
 --- Checks an agent's configuration (`GET /api/call/test?agent_id=`).

@@ -13,7 +13,8 @@
 -- * Shapes vary: create answers `{success, message, data}` (the id is
 --   `data.id`), status `{success, data = {batch, status_counts}}`, lists
 --   an undocumented free-form object. `list`, `list_for_user` and
---   `recipients` return the array of rows whatever the wrapper.
+--   `recipients` return the array of rows whatever the wrapper. The
+--   paged `browse` has walkers: `browse_pages` and `browse_items`.
 -- * Progress is only visible by polling: `wait` polls `status` until
 --   every recipient is finished and returns the final counts. It sleeps
 --   through the client (ngx.sleep inside nginx), so it never blocks a
@@ -59,7 +60,8 @@ local G = resource.group("batches", {
   { "remove_recipient", "DELETE", ONE .. "/data/{item_id}", custom = true,
     doc = "remove a recipient before the start" },
   { "delete", "DELETE", ONE, custom = true, doc = "delete a batch and its recipients" },
-  { "browse", "GET", B .. "/browse", custom = true, doc = "paged listing (super-admin)" },
+  { "browse", "GET", B .. "/browse", custom = true, also = { "browse_pages", "browse_items" },
+    doc = "paged listing (super-admin)" },
   { "list_for_user", "GET", B .. "/user/{user_id}", custom = true,
     doc = "the batches of one user" },
   { "status_callback", "POST", B .. "/status-callback", custom = true,
@@ -196,6 +198,28 @@ function G:browse(params)
     end
   end
   return self._client:request("GET", B .. "/browse", { query = params })
+end
+
+local function browse_spec(self, opts, fname)
+  if opts ~= nil then A.table(opts, nil, fname, 1, 1) end
+  return resource.walker_spec(self, B .. "/browse", {
+    style = "page", items = "items", total = "total", default_size = 20, max_size = 100,
+  })
+end
+
+--- Walks every page of `browse` lazily (default page_size 20, at most
+-- 100); the other fields of `opts` go to the query as given.
+-- @tparam[opt] table opts page (start), page_size, max_pages, filters
+-- @return walker (see kupe.paginate)
+function G:browse_pages(opts)
+  return resource.pages(browse_spec(self, opts, "browse_pages"), opts, "browse_pages")
+end
+
+--- Walks every batch of every `browse` page lazily; `limit` caps the count.
+-- @tparam[opt] table opts as for browse_pages, plus limit
+-- @return walker (see kupe.paginate)
+function G:browse_items(opts)
+  return resource.items(browse_spec(self, opts, "browse_items"), opts, "browse_items")
 end
 
 --- One batch: its row (`status`, `variable_names`, `batch_size`, ...).
