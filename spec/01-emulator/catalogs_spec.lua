@@ -71,4 +71,23 @@ describe("catalogs", function()
       assert.matches("^%d%d%d%d%-%d%d%-%d%dT", p.created_at)
     end
   end)
+
+  it("seeds as many phone lines as reset asks for, the same for the same seed", function()
+    local summary = emu.reset { phones = 12 }
+    local lines = get("/api/v1/phone").phone_numbers
+    assert.equal(12, #lines)
+    assert.equal(12, #summary.phone_numbers)
+    local numbers = {}
+    for _, p in ipairs(lines) do
+      assert.is_nil(numbers[p.phone_number], "unique numbers")
+      numbers[p.phone_number] = true
+    end
+    assert.equal("+14155550123", lines[1].phone_number)
+    local again = emu.reset { phones = 12 }
+    assert.same(summary.phone_numbers, again.phone_numbers)
+    local status = emu.request("POST", "/__emulator/reset", { body = '{"phones": 0}' })
+    assert.equal(400, status)
+    emu.reset()
+    assert.equal(3, #get("/api/v1/phone").phone_numbers)
+  end)
 end)

@@ -192,10 +192,14 @@ local PHONES = {
   { "+442071838750", "London office", "GB", "London", "plivo", false },
 }
 
-function M.phones(seed)
+--- The seeded phone lines: the three above, then (n > 3) more US lines
+-- +1415555NNNN, every fourth one inactive.
+function M.phones(seed, n)
   local r = rng.new(seed, "phone", 0)
   local list = json.array()
-  for i, p in ipairs(PHONES) do
+  for i = 1, n or #PHONES do
+    local p = PHONES[i] or { ("+1415555%04d"):format(1000 + i), "Line " .. i, "US",
+      "California", "twilio", i % 4 ~= 0 }
     list[i] = setmetatable({
       id = r:uuid(), phone_number = p[1], friendly_name = p[2], country_code = p[3],
       region = p[4], provider = p[5], is_active = p[6],

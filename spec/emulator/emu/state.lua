@@ -18,7 +18,7 @@ local dataset = require "emu.dataset"
 local M = {}
 
 M.DEFAULTS = {
-  seed = 1, sessions = 250, agents = 3, email = "ops@example.test", create_call = "success",
+  seed = 1, sessions = 250, agents = 3, phones = 3, email = "ops@example.test", create_call = "success",
   api_keys = { { key = "emu_test_key", scopes = true } }, bearer_tokens = { "emu_test_jwt" },
   allowed_origins = { "https://app.kupe.in" },
 }
@@ -61,12 +61,13 @@ local CREATE_CALL = { success = true, failed = true, queued = true }
 -- Check and apply `opts` onto `s`; returns nil, message on bad input.
 local function apply_settings(s, opts, allow_sizes)
   for k, v in pairs(opts) do
-    if k == "seed" or k == "sessions" or k == "agents" then
+    if k == "seed" or k == "sessions" or k == "agents" or k == "phones" then
       if not allow_sizes then return nil, k .. " can only be set by reset" end
       if type(v) ~= "number" or v ~= math.floor(v) or v < 0 then
         return nil, k .. " must be a non-negative integer"
       end
       if k == "agents" and (v < 1 or v > 1000) then return nil, "agents must be 1..1000" end
+      if k == "phones" and (v < 1 or v > 1000) then return nil, "phones must be 1..1000" end
       if k == "sessions" and v > 1000000 then return nil, "sessions must be at most 1000000" end
       s[k] = v
     elseif k == "email" then
@@ -159,7 +160,7 @@ function M.reset(opts)
   M.settings = s
   M.user = dataset.user(s.seed)
   M.catalogs = dataset.catalogs(s.seed)
-  M.phones = dataset.phones(s.seed)
+  M.phones = dataset.phones(s.seed, s.phones)
   M.agents = dataset.agents(s.seed, s.agents, M.user.user_id, M.catalogs)
   M.agents_by_id = {}
   for _, rec in ipairs(M.agents) do M.agents_by_id[rec.agent.id] = rec end
