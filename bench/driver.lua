@@ -252,8 +252,14 @@ end
 local function commas(n)
   local s = ("%d"):format(math.floor(n + 0.5))
   local k
-  repeat s, k = s:gsub("^(%d+)(%d%d%d)", "%1,%2") until k == 0
+  repeat s, k = s:gsub("^(%-?%d+)(%d%d%d)", "%1,%2") until k == 0
   return s
+end
+
+-- A difference with its sign: "+1,234", "-567".
+local function signed(n)
+  local s = commas(n)
+  return s:sub(1, 1) == "-" and s or "+" .. s
 end
 
 local function fmt(x, digits)
@@ -537,8 +543,8 @@ if wanted("callgrind") and succeeds("valgrind --version") then
     rows[#rows + 1] = { c.name, commas(m.total), commas(m.c), commas(m.json), commas(m.lua),
       (c.id ~= "c" and l) and fmt(m.total / l.total) or "–" }
     if c.kupe and base then
-      rows[#rows + 1] = { "  beyond the C program", "+" .. commas(m.total - base.total),
-        "+" .. commas(m.c - base.c), "+" .. commas(m.json), "+" .. commas(m.lua), "" }
+      rows[#rows + 1] = { "  beyond the C program", signed(m.total - base.total),
+        signed(m.c - base.c), signed(m.json), signed(m.lua), "" }
     end
   end
   table_md({ "contender", "instructions/req", "C", "JSON", "Lua", "÷ limit" }, rows)
