@@ -279,6 +279,16 @@ function handlers.secret()
     other_key = other[1] and other[1].headers["x-api-key"] or cjson.null }
 end
 
+--- For tools/secret-hygiene's self-test (spec/helpers/hygiene_selftest.lua):
+-- the key in an error value made here, and in a line of nginx's error log.
+-- The watch loaded in init_by_lua must report the first, the search of
+-- the logs afterwards the second.
+function handlers.hygiene_plant()
+  local planted = pcall(require("kupe.errors").new, { kind = "internal", message = "planted " .. h.KEY })
+  ngx.log(ngx.ERR, "planted ", h.KEY)
+  reply { raised = not planted }
+end
+
 ---------------------------------------------------------------------------
 -- Framing the emulator never produces (spec/nginx/raw.lua): this nginx
 -- answers raw bytes at /raw?kind=..., and /t/framing reads each through
