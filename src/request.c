@@ -368,7 +368,14 @@ static int push_failure(lua_State *L, kupe_client *c, kupe_transfer *t,
                            t->why.data != NULL ? t->why.data
                                                : "the transfer was aborted",
                            sent);
-  return kupe_error_push(L, kupe_error_kind(code),
+  /* Every URL reaching libcurl is http(s) (checked before), so once the
+   * request has left, "unsupported protocol" is libcurl refusing the
+   * answer's status line ("Unsupported HTTP version in response"): a
+   * broken answer, as the nginx transport reports it, not a bad URL. */
+  return kupe_error_push(L,
+                         code == CURLE_UNSUPPORTED_PROTOCOL && sent
+                             ? "network"
+                             : kupe_error_kind(code),
                          c->errbuf[0] ? c->errbuf : curl_easy_strerror(code),
                          sent);
 }

@@ -64,8 +64,9 @@ static int decide(kupe_transfer *t) {
 }
 
 /* Calls the function at stack index fn with nargs values already pushed;
- * 0 to go on, -1 to abort (error or an explicit false). */
-static int call_lua(kupe_transfer *t, int nargs) {
+ * 0 to go on, -1 to abort (error or an explicit false, whose reason is
+ * the function's second result, else `refused`). */
+static int call_lua(kupe_transfer *t, int nargs, const char *refused) {
   lua_State *L = t->L;
   if (lua_pcall(L, nargs, 2, 0) != LUA_OK) {
     size_t n;
@@ -80,7 +81,7 @@ static int call_lua(kupe_transfer *t, int nargs) {
     size_t n = 0;
     const char *msg = lua_tolstring(L, -1, &n);
     if (msg == NULL)
-      msg = "the sink returned false", n = strlen(msg);
+      msg = refused, n = strlen(msg);
     set_why(t, msg, n);
     lua_pop(L, 2);
     return -1;
@@ -103,7 +104,7 @@ static int report_progress(kupe_transfer *t) {
     lua_pushinteger(L, (lua_Integer)total);
   else
     lua_pushnil(L);
-  return call_lua(t, 2);
+  return call_lua(t, 2, "the progress function returned false");
 }
 
 static size_t on_write(char *data, size_t size, size_t n, void *ud) {
@@ -140,7 +141,7 @@ static size_t on_write(char *data, size_t size, size_t n, void *ud) {
     }
     lua_pushvalue(t->L, t->sink_idx);
     lua_pushlstring(t->L, data, len);
-    if (call_lua(t, 1) != 0) {
+    if (call_lua(t, 1, "the sink returned false") != 0) {
       t->aborted = 1;
       return 0;
     }

@@ -2,7 +2,11 @@
 -- cosocket transport must do alike, on the wire and in their errors
 -- (docs/DESIGN.md sections 2 and 3). Shared by spec/02-core/transport_spec
 -- (libcurl, busted) and spec/06-nginx (cosockets, inside nginx); see
--- spec/helpers/cases.lua.
+-- spec/helpers/cases.lua. Every failure is checked down to its message
+-- (err.cause), which is libcurl 7.88's wording with this exchange's
+-- numbers under both transports; the few places where the nginx
+-- transport cannot say what libcurl says are README's "Differences from
+-- the libcurl transport", and the cases below name them.
 local assert = require "luassert"
 local core = require "kupe.core"
 local h = require "spec.helpers.kupe"
@@ -21,6 +25,17 @@ return function(t)
 
   local function other_url(path)
     return t.env().other_url .. path
+  end
+
+  -- The emulator's TLS port, by a name the certificate holds (the nginx
+  -- transport refuses an https URL with an IP address).
+  local function tls_port()
+    return t.env().tls_url:match(":(%d+)$")
+  end
+
+  -- A JSON body of exactly n bytes, for faults whose numbers are checked.
+  local function body_of(n)
+    return '{"v":"' .. ("x"):rep(n - 8) .. '"}'
   end
 
   case("sends the key, Accept and a User-Agent naming the HTTP stack, and no Origin", function()
@@ -75,15 +90,38 @@ return function(t)
     assert.is_nil(data)
     assert.equal("network", err.kind)
     assert.is_true(err.sent)
+    assert.equal("transfer closed with outstanding read data remaining", err.cause)
     assert(c:me(), "the client works normally afterwards")
   end)
 
   case("reports a body shorter than its Content-Length as a network error", function()
-    emu.fault("GET /api/v1/me", { cut = 10 }, 1)
+    emu.fault("GET /api/v1/me", { cut = 10, body = body_of(100) }, 1)
     local c = t.client { max_retries = 0 }
     local data, err = c:me()
     assert.is_nil(data)
     assert.equal("network", err.kind)
+    assert.equal("transfer closed with 90 bytes remaining to read", err.cause)
+    assert(c:me(), "the client works normally afterwards")
+  end)
+
+  case("reports a connection closed before any answer as an empty reply", function()
+    emu.fault("GET /api/v1/me", { drop = true }, 1)
+    local c = t.client { max_retries = 0 }
+    local data, err = c:me()
+    assert.is_nil(data)
+    assert.equal("network", err.kind)
+    assert.is_true(err.sent)
+    assert.equal("Empty reply from server", err.cause)
+  end)
+
+  case("reports a gzip body that does not decode with zlib's reason, kind decode", function()
+    emu.fault("GET /api/v1/me", { headers = { ["Content-Encoding"] = "gzip" },
+      body = "this is not gzip" }, 1)
+    local c = t.client { max_retries = 0 }
+    local data, err = c:me()
+    assert.is_nil(data)
+    assert.equal("decode", err.kind)
+    assert.equal("Error while processing content unencoding: incorrect header check", err.cause)
     assert(c:me(), "the client works normally afterwards")
   end)
 
@@ -93,11 +131,13 @@ return function(t)
     local data, err = c:me()
     assert.is_nil(data)
     assert.equal("too_large", err.kind)
+    assert.equal("the response is larger than max_size (1048576 bytes)", err.cause)
     assert.matches("max_response_size", tostring(err))
     local small = t.client { max_response_size = 10000 }
     data, err = small.call_logs:list() -- chunked and gzipped: no length to check upfront
     assert.is_nil(data)
     assert.equal("too_large", err.kind)
+    assert.equal("the response is larger than max_size (10000 bytes)", err.cause)
     assert(c:me(), "the client works normally afterwards")
   end)
 
@@ -144,6 +184,7 @@ return function(t)
     assert.is_nil(data)
     assert.equal("network", err.kind)
     assert.is_true(err.sent)
+    assert.equal("Empty reply from server", err.cause)
     assert.equal(1, err.attempts)
     assert.equal(1, t.requests("POST /api/call/create_call"))
     assert(c:me(), "the client works normally afterwards")
@@ -158,13 +199,25 @@ return function(t)
   end)
 
   case("retries a POST when the connection was refused (nothing was sent)", function()
-    local c = t.client { base_url = "http://127.0.0.1:" .. ports.closed(), max_retries = 2 }
+    local port = ports.closed()
+    local c = t.client { base_url = "http://127.0.0.1:" .. port, max_retries = 2 }
     local data, err = c:request("POST", "/api/call/create_call")
     assert.is_nil(data)
     assert.equal("network", err.kind)
     assert.is_false(err.sent)
     assert.equal(3, err.attempts)
+    local named = kit.cause(err,
+      "^Failed to connect to 127%.0%.0%.1 port (%d+) after %d+ ms: Couldn't connect to server$")
+    assert.equal(tostring(port), named)
     assert.matches("hint: nothing answered", tostring(err))
+  end)
+
+  case("names the host of base_url as written when a connection is refused", function()
+    local port = ports.closed()
+    local c = t.client { base_url = "http://localhost:" .. port, max_retries = 0 }
+    local _, err = c:me()
+    assert.equal("network", err.kind)
+    kit.cause(err, "^Failed to connect to localhost port " .. port .. " after %d+ ms: Couldn't connect to server$")
   end)
 
   case("fires the total timeout within 20% of the set value", function()
@@ -175,6 +228,33 @@ return function(t)
     assert.equal("timeout", err.kind)
     assert.equal("total", err.phase)
     assert.is_true(elapsed >= 0.8 and elapsed <= 1.2, "took " .. elapsed)
+    kit.near(1, kit.cause(err, "^Operation timed out after (%d+) milliseconds with 0 bytes received$"))
+  end)
+
+  case("counts the body bytes, out of its Content-Length, when the total timeout fires", function()
+    emu.fault("GET /api/v1/me", { drip = { bytes = 10, interval = 0.3 }, body = body_of(100) }, 1)
+    local c = t.client { timeout = 1, max_retries = 0 }
+    local _, err = c:me()
+    assert.equal("timeout", err.kind)
+    assert.equal("total", err.phase)
+    local ms, got, total = kit.cause(err,
+      "^Operation timed out after (%d+) milliseconds with (%d+) out of (%d+) bytes received$")
+    kit.near(1, ms)
+    assert.equal("100", total)
+    got = tonumber(got)
+    assert.is_true(got >= 10 and got < 100 and got % 10 == 0, "received " .. got)
+  end)
+
+  case("counts the body bytes without the chunk framing when the total timeout fires", function()
+    emu.fault("GET /api/v1/me", { drip = { bytes = 10, interval = 0.3 }, truncate_chunked = 1000,
+      body = body_of(100) }, 1)
+    local c = t.client { timeout = 1, max_retries = 0 }
+    local _, err = c:me()
+    assert.equal("timeout", err.kind)
+    local ms, got = kit.cause(err, "^Operation timed out after (%d+) milliseconds with (%d+) bytes received$")
+    kit.near(1, ms)
+    got = tonumber(got)
+    assert.is_true(got >= 10 and got < 100 and got % 10 == 0, "received " .. got)
   end)
 
   case("fires the connect timeout within 20% of the set value", function()
@@ -187,6 +267,67 @@ return function(t)
     assert.equal("connect", err.phase)
     assert.is_false(err.sent)
     assert.is_true(elapsed >= 0.8 and elapsed <= 1.2, "took " .. elapsed)
+    -- libcurl words it one of two ways, whichever of its timers fires first.
+    local first = kit.cause(err,
+      "^Failed to connect to 127%.0%.0%.1 port " .. port .. " after (%d+) ms: Timeout was reached$",
+      "^Connection timeout after (%d+) ms$")
+    kit.near(1, first)
+  end)
+
+  case("words a connect cut short by the total timeout as libcurl does", function()
+    local port, close = ports.full_queue()
+    local c = t.client { base_url = "http://127.0.0.1:" .. port, timeout = 0.7, connect_timeout = 5,
+      max_retries = 0 }
+    local _, err = c:me()
+    close()
+    assert.equal("timeout", err.kind)
+    assert.equal("connect", err.phase)
+    assert.is_false(err.sent)
+    kit.near(0.7, kit.cause(err, "^Connection timed out after (%d+) milliseconds$"))
+  end)
+
+  case("reports a TLS handshake that never completes as a connect timeout", function()
+    local port, close = ports.silent()
+    local c = t.client { base_url = "https://localhost:" .. port, connect_timeout = 1, max_retries = 0 }
+    local elapsed, me, err = timed(c.me, c)
+    close()
+    assert.is_nil(me)
+    assert.equal("timeout", err.kind)
+    assert.equal("connect", err.phase)
+    assert.is_false(err.sent)
+    assert.equal("SSL connection timeout", err.cause)
+    assert.is_true(elapsed >= 0.8 and elapsed <= 1.2, "took " .. elapsed)
+  end)
+
+  case("refuses a certificate it cannot trust, kind tls, before sending", function()
+    -- Under libcurl the system's CA bundle, inside nginx no
+    -- lua_ssl_trusted_certificate: neither holds the emulator's CA. A key
+    -- of its own keeps pooled connections of other specs out.
+    local c = t.client { base_url = "https://localhost:" .. tls_port(), api_key = "untrusted-key",
+      max_retries = 0 }
+    local me, err = c:me()
+    assert.is_nil(me)
+    assert.equal("tls", err.kind)
+    assert.is_false(err.sent)
+    assert.equal("SSL certificate problem: unable to get local issuer certificate", err.cause)
+  end)
+
+  case("reports TLS to a port that speaks plain HTTP as a failed handshake", function()
+    local port = t.env().url:match(":(%d+)$")
+    local c = t.client { base_url = "https://localhost:" .. port, api_key = "untrusted-key",
+      max_retries = 0 }
+    local me, err = c:me()
+    assert.is_nil(me)
+    assert.equal("tls", err.kind)
+    assert.is_false(err.sent)
+    if t.transport == "ngx" then
+      -- nginx logs OpenSSL's reason and gives Lua only "handshake failed"
+      -- (README, "Differences from the libcurl transport").
+      assert.equal("SSL connect error", err.cause)
+      assert.matches("error log", err.hint, 1, true)
+    else
+      kit.cause(err, "^OpenSSL/%S+: error:%x+:SSL routines::wrong version number$")
+    end
   end)
 
   case("stops a stalled download with the stall limit, not a total deadline", function()
@@ -201,6 +342,7 @@ return function(t)
     assert.is_nil(data)
     assert.equal("timeout", err.kind)
     assert.equal("stall", err.phase)
+    assert.equal("Operation too slow. Less than 100 bytes/sec transferred the last 1 seconds", err.cause)
     assert.is_true(chunks > 0)
     assert.is_true(elapsed < 3, "took " .. elapsed)
   end)
@@ -265,11 +407,49 @@ return function(t)
   case("aborts a download whose sink raises, with kind aborted", function()
     local c = t.client { max_retries = 0 }
     local id = assert(c.call_logs:list { page = 1, page_size = 1 }).items[1].request_id
-    local data, err = c.call_logs:export { request_id = id, sink = function() error("disk full") end }
+    local data, err = c.call_logs:export { request_id = id, sink = function() error("disk full", 0) end }
     assert.is_nil(data)
     assert.equal("aborted", err.kind)
+    assert.equal("disk full", err.cause)
     assert.matches("disk full", tostring(err))
     assert(c:me(), "the client works normally afterwards")
+  end)
+
+  case("says which function stopped a download that returned false", function()
+    local c = t.client { max_retries = 0 }
+    local function export(opts)
+      opts.query = { request_id = "bulk", size = 1000 }
+      local data, err = c:request("GET", "/api/v1/call-analytics/export", opts)
+      assert.is_nil(data)
+      assert.equal("aborted", err.kind)
+      return err.cause
+    end
+    assert.equal("the sink returned false", export { sink = function() return false end })
+    assert.equal("enough", export { sink = function() return false, "enough" end })
+    assert.equal("the progress function returned false",
+      export { sink = function() end, on_progress = function() return false end })
+  end)
+
+  case("reports a sink file that cannot be created with the system's reason, kind io", function()
+    local c = t.client { max_retries = 0 }
+    local dir = t.tmpdir()
+    local data, err = c.call_logs:export { request_id = "bulk", size = 1000,
+      path = dir .. "/no-such-folder/export.zip" }
+    assert.is_nil(data)
+    assert.equal("io", err.kind)
+    assert.equal("cannot open the sink file: No such file or directory", err.cause)
+    assert.same({}, t.ls(dir))
+  end)
+
+  case("reports a form file that cannot be read before sending, kind io", function()
+    local c = t.client { max_retries = 0 }
+    local path = t.tmpdir() .. "/missing.txt"
+    local data, err = c:request("POST", other_url("/upload"), { form = { { name = "file", path = path } } })
+    assert.is_nil(data)
+    assert.equal("io", err.kind)
+    assert.is_false(err.sent)
+    assert.equal("cannot read '" .. path .. "'", err.cause)
+    assert.equal(0, #emu.stats().other_host)
   end)
 
   return cases

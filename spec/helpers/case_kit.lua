@@ -38,6 +38,30 @@ function M.raise_at_caller(calls)
   end
 end
 
+--- Asserts that err.cause (the transport's message) matches one of the
+-- patterns, and returns the captures of the first that does. The
+-- transports word each failure as libcurl does; where libcurl itself has
+-- two wordings for one failure, a case passes both.
+function M.cause(err, ...)
+  local cause = type(err) == "table" and err.cause or nil
+  for i = 1, select("#", ...) do
+    local caps = { tostring(cause):match((select(i, ...))) }
+    if caps[1] ~= nil then return (table.unpack or unpack)(caps) end
+  end
+  local want = {}
+  for i = 1, select("#", ...) do want[i] = (select(i, ...)) end
+  error(("the error's cause %q matches none of: %s"):format(tostring(cause),
+    table.concat(want, " | ")), 2)
+end
+
+--- Asserts that a number printed in a message is within 20% of the
+-- seconds it should stand for (milliseconds when `unit` is 1000).
+function M.near(seconds, printed, unit)
+  local got = tonumber(printed) / (unit or 1000)
+  assert(got >= seconds * 0.8 and got <= seconds * 1.2,
+    ("%s printed for %s s"):format(tostring(printed), tostring(seconds)))
+end
+
 --- Writes text to path (binary) and returns path.
 function M.write(path, text)
   local f = assert(io.open(path, "wb"))

@@ -5,6 +5,7 @@
 -- canary where a leak would show; the findings go to the report file.
 local h = require "spec.helpers.kupe"
 local errors = require "kupe.errors"
+local nginx = require "spec.helpers.nginx"
 local emu = h.emu
 
 local CANARY = h.KEY
@@ -53,5 +54,15 @@ describe("secret hygiene self-test", function()
     local f = assert(io.open(os.getenv("TMPDIR") .. "/selftest.txt", "w"))
     f:write(CANARY)
     f:close()
+  end))
+
+  -- The host nginx of spec/06-nginx, as the suite starts it: its workers
+  -- carry the watch (an error value made there must be reported), and its
+  -- error log stays for the search afterwards (a line there must be found).
+  it("inside nginx and its error log", plant(function()
+    local host = nginx.host()
+    local ok, err = pcall(host.json, host, "/t/hygiene_plant")
+    host:stop()
+    assert(ok, err)
   end))
 end)

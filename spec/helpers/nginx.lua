@@ -8,8 +8,11 @@
 --   host:stop()
 --
 -- start() writes conf_text to a new prefix folder (conf/, logs/, tmp/)
--- and starts nginx there (daemonised). A watchdog stops it when this
--- process goes away, so an aborted busted run leaves no nginx behind.
+-- under TMPDIR and starts nginx there (daemonised). A watchdog stops it
+-- when this process goes away, so an aborted busted run leaves no nginx
+-- behind. The folder goes when nginx stops, unless KUPE_NGINX_KEEP is
+-- set: tools/secret-hygiene sets it, removes the folders itself, and
+-- searches their logs and temporary files for the canary key first.
 -- Placeholders in conf_text: {{ROOT}} (the checkout), {{PORT}}, {{USER}}
 -- (`user root;` when running as root, so workers read the checkout),
 -- {{MODULES}} (the load_module lines), {{PREFIX}}, and those of opts.vars.
@@ -19,6 +22,8 @@ local socket = require "socket"
 local ports = require "spec.helpers.ports"
 
 local M = {}
+
+local KEEP = os.getenv("KUPE_NGINX_KEEP") ~= nil
 
 local MODULES = "load_module /usr/lib/nginx/modules/ndk_http_module.so;\n"
   .. "load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;"
@@ -120,7 +125,7 @@ end
 -- Watchdog: stop nginx once this process is gone.
 function M.watch(host)
   emu.sh(("(while kill -0 $PPID 2>/dev/null; do sleep 1; done; nginx -p %s -s stop; "
-    .. "rm -rf %s) >/dev/null 2>&1 &"):format(host.ctl, emu.shell_quote(host.top)))
+    .. "%s) >/dev/null 2>&1 &"):format(host.ctl, KEEP and ":" or "rm -rf " .. emu.shell_quote(host.top)))
   return host
 end
 
@@ -134,7 +139,7 @@ function M.host()
   return M.start(conf, { vars = { CA = env.ca, DEAD_PORT = M.free_port() } })
 end
 
---- Stops nginx and removes its folder.
+--- Stops nginx and removes its folder (unless KUPE_NGINX_KEEP).
 function Host:stop()
   if self.stopped then return end
   self.stopped = true
@@ -144,7 +149,7 @@ function Host:stop()
     if not pid or not select(2, emu.sh("kill -0 " .. pid .. " 2>/dev/null")) then break end
     socket.sleep(0.02)
   end
-  emu.sh("rm -rf " .. emu.shell_quote(self.top))
+  if not KEEP then emu.sh("rm -rf " .. emu.shell_quote(self.top)) end
 end
 
 --- The error log so far.

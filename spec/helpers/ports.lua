@@ -1,6 +1,7 @@
 -- Loopback ports that fail on purpose, for the connect-time faults: one
--- that refuses, and one whose connect never completes. Used by the
--- transport cases (also inside nginx) and by the fault matrix.
+-- that refuses, one whose connect never completes, and one that accepts
+-- connections and never says a word. Used by the transport cases (also
+-- inside nginx) and by the fault matrix.
 local socket = require "socket"
 
 local M = {}
@@ -34,6 +35,18 @@ function M.full_queue()
     for _, s in ipairs(fillers) do s:close() end
     srv:close()
   end
+end
+
+--- A listener that never accepts: a connect completes (the kernel
+-- queues it) and then nothing is ever read or written, so a TLS handshake
+-- or an answer never comes. Returns the port and a function that closes it.
+function M.silent()
+  local srv = assert(socket.tcp4())
+  assert(srv:setoption("reuseaddr", true))
+  assert(srv:bind("127.0.0.1", 0))
+  assert(srv:listen(8))
+  local _, port = srv:getsockname()
+  return port, function() srv:close() end
 end
 
 return M

@@ -12,6 +12,7 @@ local cjson = require "cjson.safe"
 local kupe = require "kupe"
 local h = require "spec.helpers.kupe"
 local cases = require "spec.helpers.cases"
+local raw = require "spec.nginx.raw"
 
 local emu = h.emu
 local M = {}
@@ -290,28 +291,27 @@ function M.walk_uncaught()
   reply { sessions = n }
 end
 
----------------------------------------------------------------------------
--- Framing the emulator never produces: this nginx answers raw bytes at
--- /raw?kind=..., and /t/framing reads each through the transport.
+--- For tools/secret-hygiene's self-test (spec/helpers/hygiene_selftest.lua):
+-- the key in an error value made here, and in a line of nginx's error log.
+-- The watch loaded in init_by_lua must report the first, the search of
+-- the logs afterwards the second.
+function handlers.hygiene_plant()
+  local planted = pcall(require("kupe.errors").new, { kind = "internal", message = "planted " .. h.KEY })
+  ngx.log(ngx.ERR, "planted ", h.KEY)
+  reply { raised = not planted }
+end
 
-local RAW = {
-  http10 = "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{\"v\":\"until close\"}",
-  interim = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-    .. "Content-Length: 11\r\nConnection: close\r\n\r\n{\"v\":\"1xx\"}",
-  bare_lf = "HTTP/1.1 200 OK\nContent-Type: application/json\nContent-Length: 12\n"
-    .. "Connection: close\n\n{\"v\":\"bare\"}",
-  trailers = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
-    .. "Connection: close\r\n\r\n5;ext=1\r\n{\"v\":\r\n9\r\n\"chunks\"}\r\n0\r\nX-Trailer: t\r\n\r\n",
-  bad_chunk = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
-    .. "\r\nzz\r\n{}\r\n0\r\n\r\n",
-  bad_length = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2, 3\r\n\r\n{}",
-  bad_status = "HTTP/1.1 abc Nope\r\nContent-Length: 0\r\n\r\n",
-  empty = "",
-}
+---------------------------------------------------------------------------
+-- Framing the emulator never produces (spec/nginx/raw.lua): this nginx
+-- answers raw bytes at /raw?kind=..., and /t/framing reads each through
+-- the transport.
 
 function M.raw()
+  local kind = ngx.var.arg_kind
+  -- "reset": closing with the request body unread makes the kernel reset.
+  if kind == "reset" then return ngx.exit(444) end
   local sock = assert(ngx.req.socket(true))
-  local bytes = RAW[ngx.var.arg_kind] or ""
+  local bytes = raw.answers[kind] or ""
   if bytes ~= "" then sock:send(bytes) end
   return ngx.exit(444) -- close: the answer ends with the connection
 end
@@ -319,10 +319,7 @@ end
 function handlers.framing()
   local c = ngx_client { base_url = "http://127.0.0.1:" .. ngx.var.server_port, max_retries = 0 }
   local out = {}
-  for kind in pairs(RAW) do
-    local data, err = c:request("GET", "/raw", { query = { kind = kind } })
-    out[kind] = data and { v = data.v } or { kind = err.kind, cause = err.cause }
-  end
+  for kind in pairs(raw.answers) do out[kind] = raw.read(c, kind) end
   reply(out)
 end
 

@@ -6,6 +6,9 @@
 -- 3): the same request bytes, the same response fields (status, raw head,
 -- body, content type, bytes), the same error kinds and messages, the same
 -- `sent` rule for retries, the same limits, timeouts and sink rules. The
+-- messages are libcurl 7.88's words, with this exchange's numbers (elapsed
+-- milliseconds, bytes); README's "Differences from the libcurl transport"
+-- lists where nginx cannot know what libcurl would say. The
 -- request head is rendered by the C core (`conn:render_head`), credential
 -- included, so the key goes from C memory to the socket and is never the
 -- field of a Lua table.
@@ -34,6 +37,7 @@ local tcp, get_phase, ngx_sleep = ngx.socket.tcp, ngx.get_phase, ngx.sleep
 local now, parse_head, inflater = core.now, core.parse_head, core.inflater
 local concat, min, max, ceil, floor = table.concat, math.min, math.max, math.ceil, math.floor
 local type, pcall, tostring, tonumber, setmetatable = type, pcall, tostring, tonumber, setmetatable
+local upper = string.upper
 local io_open, random = io.open, math.random
 
 local M = {}
@@ -42,7 +46,8 @@ Transport.__index = Transport
 
 local READ_SIZE = 65536          -- bytes asked of one receiveany
 local MAX_HEAD = 256 * 1024      -- a response head larger than this is refused
-local MAX_LINE = 8192            -- a chunk-size or trailer line
+local MAX_LINE = 8192            -- a trailer line, or what is kept of a chunk-size line
+local MAX_HEX = 16               -- hex digits of a chunk size (libcurl: those of a curl_off_t)
 local WAIT_SLICE = 60            -- seconds: the longest single wait on the socket
 local DEFAULT_CONNECT = 300      -- libcurl's connect timeout when none is set
 
@@ -80,6 +85,29 @@ M.check_phase = check_phase
 
 local function ms(seconds)
   return max(1, ceil(seconds * 1000))
+end
+
+-- Whole milliseconds since t0, as libcurl prints elapsed times.
+local function since(t0)
+  return floor((now() - t0) * 1000)
+end
+
+-- nginx gives a socket error as LuaSocket does, strerror in lower case
+-- ("connection reset by peer"); libcurl prints strerror as it is.
+local function errno_text(err)
+  return (tostring(err):gsub("^%l", upper))
+end
+
+-- A host as libcurl names it in messages: an IPv6 address without brackets.
+local function display(host)
+  return host:match("^%[(.*)%]$") or host
+end
+
+-- What a Lua callback gave as its reason, as lua_tolstring reads it in C.
+local function text_of(v)
+  local t = type(v)
+  if t == "string" or t == "number" then return tostring(v) end
+  return nil
 end
 
 local function is_json(ct)
@@ -158,16 +186,25 @@ end
 -- One exchange. `st` holds its state: the socket, unread bytes, limits,
 -- and where the body goes.
 
+-- libcurl's words for the total timeout: the body bytes received so far
+-- (still encoded, without chunk framing) and, when the head gave a
+-- Content-Length, out of how many.
+function M.timed_out(st)
+  local elapsed = since(st.started)
+  if st.total then
+    return ("Operation timed out after %d milliseconds with %d out of %d bytes received")
+      :format(elapsed, st.encoded, st.total)
+  end
+  return ("Operation timed out after %d milliseconds with %d bytes received"):format(elapsed, st.encoded)
+end
+
 -- Seconds until the next check, or nil, kind, message once the total
 -- timeout or the stall limit is reached.
 local function budget(st)
   local t = now()
   local wait = WAIT_SLICE
   if st.deadline then
-    if t >= st.deadline then
-      return nil, "timeout", ("Operation timed out after %d milliseconds with %d bytes received")
-        :format(floor((t - st.started) * 1000), st.received)
-    end
+    if t >= st.deadline then return nil, "timeout", M.timed_out(st) end
     wait = min(wait, st.deadline - t)
   end
   if st.stall_time then
@@ -188,10 +225,12 @@ end
 -- What a connection closed (or broken) at this point of the answer means,
 -- in libcurl's words.
 local function recv_failure(st, err)
-  if err ~= "closed" then return "Recv failure: " .. err end
+  if err ~= "closed" then return "Recv failure: " .. errno_text(err) end
   local stage = st.stage
   if stage == "head" then
-    return st.got == 0 and "Empty reply from server"
+    -- libcurl counts a head line once it is whole: until then, nothing
+    -- came back.
+    return (not st.interim and not st.buf:find("\n", st.pos, true)) and "Empty reply from server"
       or "the connection closed inside the response head"
   elseif stage == "length" then
     return ("transfer closed with %d bytes remaining to read"):format(st.left)
@@ -209,7 +248,6 @@ local function fill(st)
     local data, err = sock:receiveany(READ_SIZE)
     if data then
       st.win_bytes = st.win_bytes + #data
-      st.got = st.got + #data
       return data
     end
     if err ~= "timeout" then return nil, "network", recv_failure(st, err), err end
@@ -248,23 +286,58 @@ local function take(st, n)
   return buf:sub(pos, last)
 end
 
--- One line (without its CRLF or LF), for chunk sizes and trailers.
-local function read_line(st)
+-- One line (without its CRLF or LF), for chunk sizes and trailers. A
+-- line longer than MAX_LINE is an error, unless `skip`: then only its
+-- first MAX_LINE bytes are kept and the rest is dropped as it arrives
+-- (a chunk-size line, whose extensions libcurl skips whatever their length).
+local function read_line(st, skip)
+  local kept
   while true do
     local nl = st.buf:find("\n", st.pos, true)
     if nl then
       local stop = nl - 1
       if stop >= st.pos and st.buf:byte(stop) == 13 then stop = stop - 1 end
-      local line = st.buf:sub(st.pos, stop)
+      local line = kept or st.buf:sub(st.pos, stop)
       st.pos = nl + 1
       return line
     end
     if #st.buf - st.pos + 1 > MAX_LINE then
-      return nil, "network", "a chunk header line is too long"
+      if not skip then return nil, "network", "a chunk trailer line is too long" end
+      kept = kept or st.buf:sub(st.pos, st.pos + MAX_LINE - 1)
+      st.pos = #st.buf + 1
     end
     local ok, kind, msg = more(st)
     if not ok then return nil, kind, msg end
   end
+end
+
+-- libcurl 7.88's verdict on a head's status line (lib/http.c: the line
+-- must start with "HTTP/", then sscanf(" HTTP/%1d.%1d%c%3d%c") reads it),
+-- in its words; nil when it takes the line. A line it takes that
+-- core.parse_head refuses (a lower-case "http/", no space after the
+-- code) is refused later with words of our own.
+local function status_refusal(raw)
+  local line = raw:match("^[^\n]*"):gsub("\r$", "")
+  if upper(line:sub(1, 5)) ~= "HTTP/" then return "Received HTTP/0.9 when not allowed" end
+  local major, minor, sep, rest = line:match("^HTTP/%s*(%d)%.%s*(%d)(.?)(.*)$")
+  if not major then
+    -- "HTTP/2 200" and "HTTP/3 200" are taken; another digit alone is not.
+    if line:find("^HTTP/[23]%s*[-+]?%d") or not line:find("^HTTP/%s*%d") then return nil end
+    return "Unsupported HTTP version in response"
+  end
+  -- %3d: at most three characters, a sign included.
+  local code, digit4 = rest:match("^%s*([-+]%d%d?)(.?)")
+  if not code then code, digit4 = rest:match("^%s*(%d%d?%d?)(.?)") end
+  if not code then return "Unsupported HTTP version in response" end
+  if digit4:find("^%d$") or tonumber(code) < 100 then
+    return "Unsupported response code in HTTP response"
+  end
+  if sep ~= " " then return "Unsupported HTTP version in response" end
+  local version = tonumber(major) * 10 + tonumber(minor)
+  if version ~= 10 and version ~= 11 and version ~= 20 then
+    return ("Unsupported HTTP version (%s.%s) in response"):format(major, minor)
+  end
+  return nil
 end
 
 -- The response head up to and including its blank line.
@@ -300,7 +373,12 @@ local function decide(st)
   end
   if st.to_sink and type(sink) == "string" then
     local f, err = io_open(sink, "wb")
-    if not f then return nil, "io", "cannot open the sink file: " .. tostring(err) end
+    if not f then
+      -- io.open puts the path first; the core's message (strerror) has none.
+      err = tostring(err)
+      if err:sub(1, #sink + 2) == sink .. ": " then err = err:sub(#sink + 3) end
+      return nil, "io", "cannot open the sink file: " .. err
+    end
     st.file = f
   end
   return true
@@ -308,12 +386,20 @@ end
 
 local function call(fn, st, ...)
   local ok, go_on, why = pcall(fn, ...)
-  if not ok then return nil, "aborted", tostring(go_on) end
+  if not ok then return nil, "aborted", text_of(go_on) or "(error object is not a string)" end
   if go_on == false then
-    return nil, "aborted", why ~= nil and tostring(why)
+    return nil, "aborted", text_of(why)
       or (fn == st.sink and "the sink returned false" or "the progress function returned false")
   end
   return true
+end
+
+-- libcurl's words for a body it cannot decode: zlib's message, which the
+-- inflater gives after a prefix of its own.
+local function unencoding(err)
+  err = tostring(err):gsub("^corrupt compressed body: ", "")
+  if err == "zlib error" then err = "Unknown failure within decompression software." end
+  return "Error while processing content unencoding: " .. err
 end
 
 -- One piece of the body (still encoded): decode, then buffer or sink it.
@@ -321,7 +407,7 @@ local function deliver(st, data)
   st.encoded = st.encoded + #data
   if st.inflater then
     local out, err = st.inflater:update(data)
-    if not out then return nil, "decode", "Error while processing content unencoding: " .. err end
+    if not out then return nil, "decode", unencoding(err) end
     data = out
   end
   local n = #data
@@ -352,14 +438,47 @@ local function deliver(st, data)
   return true
 end
 
+-- A chunk size as libcurl reads it (lib/http_chunks.c): hex digits from
+-- the start of the line, at most 16 and below 2^63; whatever follows them
+-- (extensions) is skipped. nil, kind, message otherwise.
+local function chunk_size(line)
+  local hex = line:match("^%x+")
+  if hex and #hex > MAX_HEX then
+    return nil, "network", "Too long hexadecimal number in chunked-encoding"
+  end
+  if not hex or (#hex == MAX_HEX and hex:find("^[89a-fA-F]")) then
+    return nil, "network", "Illegal or missing hexadecimal sequence in chunked-encoding"
+  end
+  return tonumber(hex, 16)
+end
+
+-- After a chunk's data: CRs, then the LF, and nothing else (libcurl).
+local function chunk_end(st)
+  while true do
+    local buf, pos = st.buf, st.pos
+    while pos <= #buf do
+      local b = buf:byte(pos)
+      pos = pos + 1
+      if b ~= 13 then
+        st.pos = pos
+        if b == 10 then return true end
+        return nil, "network", "Malformed encoding found in chunked-encoding"
+      end
+    end
+    st.pos = pos
+    local ok, kind, msg = more(st)
+    if not ok then return nil, kind, msg end
+  end
+end
+
 local function read_chunked(st)
   st.stage = "chunked"
   while true do
-    local line, kind, msg = read_line(st)
+    local line, kind, msg = read_line(st, true)
     if not line then return nil, kind, msg end
-    local hex = line:match("^%s*(%x+)%s*;?")
-    local size = hex and #hex <= 15 and tonumber(hex, 16)
-    if not size then return nil, "network", "Illegal or missing hexadecimal sequence in chunked-encoding" end
+    local size
+    size, kind, msg = chunk_size(line)
+    if not size then return nil, kind, msg end
     if size == 0 then
       repeat
         line, kind, msg = read_line(st)
@@ -377,9 +496,9 @@ local function read_chunked(st)
       ok, kind, msg = deliver(st, data)
       if not ok then return nil, kind, msg end
     end
-    line, kind, msg = read_line(st)
-    if not line then return nil, kind, msg end
-    if line ~= "" then return nil, "network", "a chunk is longer than its size says" end
+    local ended
+    ended, kind, msg = chunk_end(st)
+    if not ended then return nil, kind, msg end
   end
 end
 
@@ -416,7 +535,9 @@ local function read_to_close(st)
   end
 end
 
--- The Content-Length as a number, nil when absent, false when unusable.
+-- The Content-Length as a number, nil when absent, false when unusable:
+-- not one number (libcurl 7.88 would read the digits it starts with, but
+-- RFC 9112 section 6.3 makes such a length an unrecoverable error).
 local function content_length(value)
   if not value then return nil end
   local n
@@ -459,14 +580,56 @@ local function lost_verify_error(sock)
   return code[0] ~= 0 and (code[0] .. ": " .. msg) or msg
 end
 
+-- Handshake failures that are not a certificate verification: nginx's
+-- own words, which resty.core may prefix with a stale OpenSSL code (the
+-- code is kept in a buffer shared by all handshakes and read only after
+-- an asynchronous one).
+local NOT_VERIFY = { ["handshake failed"] = true, ["no memory"] = true, closed = true,
+  timeout = true, ["certificate host mismatch"] = true }
+
+-- The handshake: true and the session to resume next time (if any), or
+-- nil, nil and nginx's reason without any code.
 local function handshake(sock, session, host)
   local ok, sess, err = pcall(sock.sslhandshake, sock, session, host, true)
-  if ok then return sess, err end
-  return nil, lost_verify_error(sock) or "certificate verify failed"
+  if not ok then
+    err = lost_verify_error(sock) or "certificate verify failed"
+  elseif sess ~= nil or err == nil then
+    return true, sess
+  end
+  return nil, nil, (tostring(err):gsub("^%d+: ", ""))
+end
+
+-- libcurl's words for a connect that ran out of time. Which limit ran
+-- out decides them: connect_timeout, or the total timeout when it is the
+-- shorter (st.by_total). `tls`: the TCP connection was up, the handshake
+-- was not done.
+local function connect_timed_out(st, host, port, tls)
+  if st.by_total then
+    return ("Connection timed out after %d milliseconds"):format(since(st.started))
+  elseif tls then
+    return "SSL connection timeout"
+  end
+  return ("Failed to connect to %s port %d after %d ms: Timeout was reached")
+    :format(display(host), port, since(st.started))
+end
+
+-- A failed handshake in libcurl's words (OpenSSL's verify text, its host
+-- name check). nginx writes OpenSSL's reason for any other failure to its
+-- error log and gives Lua only "handshake failed": that is libcurl's
+-- generic text for the kind, "SSL connect error".
+local function handshake_failure(err, host)
+  if err == "certificate host mismatch" then
+    return ("SSL: no alternative certificate subject name matches target host name '%s'")
+      :format(display(host))
+  elseif NOT_VERIFY[err] then
+    return "SSL connect error"
+  end
+  return "SSL certificate problem: " .. err -- X509_verify_cert_error_string, as in libcurl
 end
 
 -- Connects (through the pool) and does the TLS handshake on a new
--- connection. Returns true, or nil, kind, message (nothing was sent).
+-- connection. Returns true, or nil, kind, message (nothing was sent) and
+-- for a failed name look-up nginx's reason (for the hint).
 local function open(st, host, port, tls, pool, connect_timeout)
   local addr = host
   local lower = host:lower()
@@ -482,35 +645,27 @@ local function open(st, host, port, tls, pool, connect_timeout)
   local ok, err = sock:connect(addr, port, { pool = pool })
   if not ok then
     if err == "timeout" then
-      return nil, "timeout", ("Connection timed out after %d milliseconds"):format(t)
+      return nil, "timeout", connect_timed_out(st, host, port)
     elseif err:find("resolve", 1, true) then
-      return nil, "resolve", ("Could not resolve host: %s (%s)"):format(host, err)
+      return nil, "resolve", "Could not resolve host: " .. display(host), err
     end
-    return nil, "network", ("Failed to connect to %s port %d: %s"):format(host, port, err)
+    -- libcurl 7.88 names the result code, not errno: refused, unreachable, ...
+    return nil, "network", ("Failed to connect to %s port %d after %d ms: Couldn't connect to server")
+      :format(display(host), port, since(st.started))
   end
   if tls and sock:getreusedtimes() == 0 then
     local left = connect_timeout - (now() - st.started)
     if left <= 0 then
       sock:close()
-      return nil, "timeout", ("Connection timed out after %d milliseconds"):format(t)
+      return nil, "timeout", connect_timed_out(st, host, port, true)
     end
     sock:settimeouts(ms(left), ms(left), ms(left))
-    local session
-    session, err = handshake(sock, sessions[pool], host)
-    if not session then
+    local done, session
+    done, session, err = handshake(sock, sessions[pool], host)
+    if not done then
       sock:close()
-      if err == "timeout" then
-        return nil, "timeout", ("Connection timed out after %d milliseconds during the TLS "
-          .. "handshake"):format(t)
-      end
-      if err == "certificate host mismatch" then
-        return nil, "tls", ("SSL: certificate subject name does not match target host name '%s'")
-          :format(host)
-      end
-      if err:find("^%d+: ") or err:find("verify", 1, true) then
-        return nil, "tls", "SSL certificate problem: " .. err
-      end
-      return nil, "tls", "SSL handshake failed: " .. tostring(err)
+      if err == "timeout" then return nil, "timeout", connect_timed_out(st, host, port, true) end
+      return nil, "tls", handshake_failure(err, host)
     end
     sessions[pool] = session
   end
@@ -537,19 +692,23 @@ function Transport:send(req)
   local total = req.timeout or 0
   local connect_timeout = req.connect_timeout or 0
   if connect_timeout <= 0 then connect_timeout = DEFAULT_CONNECT end
-  if total > 0 then connect_timeout = min(connect_timeout, total) end
+  local by_total = total > 0 and total < connect_timeout
+  if by_total then connect_timeout = total end
   local st = {
-    sock = tcp(), buf = "", started = started,
+    sock = tcp(), buf = "", started = started, by_total = by_total,
     deadline = total > 0 and started + total or nil,
     stall_limit = (req.stall_limit or 0) > 0 and req.stall_limit or nil,
     stall_time = (req.stall_time or 0) > 0 and req.stall_time or nil,
-    win_start = started, win_bytes = 0, received = 0, encoded = 0, got = 0, pos = 1,
+    win_start = started, win_bytes = 0, received = 0, encoded = 0, pos = 1,
     len = 0, nparts = 0, parts = {},
     max_size = req.max_size or 0, sink = req.sink, sink_type = req.sink_type,
     progress = req.progress,
   }
-  local ok, kind, msg = open(st, host, port, tls, pool, connect_timeout)
-  if not ok then return nil, kind, msg, false end
+  local ok, kind, msg, why = open(st, host, port, tls, pool, connect_timeout)
+  if not ok then
+    if why then self.resolve_why[display(host)] = why end
+    return nil, kind, msg, false
+  end
 
   -- The request: head and body in one write.
   local wait
@@ -558,9 +717,8 @@ function Transport:send(req)
   st.sock:settimeout(ms(wait))
   local sent, err = st.sock:send(body and body ~= "" and { head, body } or head)
   if not sent then
-    return fail(st, err == "timeout" and "timeout" or "network",
-      err == "timeout" and "Operation timed out while sending the request"
-      or "Send failure: " .. tostring(err))
+    if err == "timeout" then return fail(st, "timeout", M.timed_out(st)) end
+    return fail(st, "network", "Send failure: " .. errno_text(err))
   end
   st.win_start = now()
 
@@ -570,17 +728,20 @@ function Transport:send(req)
   repeat
     raw, kind, msg = read_head(st)
     if not raw then return fail(st, kind, msg) end
+    msg = status_refusal(raw)
+    if msg then return fail(st, "network", msg) end
     status, msg, headers = parse_head(raw)
     if not status then return fail(st, "network", "the server sent a malformed response head") end
+    st.interim = true
   until status >= 200 or status == 101
   local ct = headers["content-type"]
   st.status, st.content_type = status, ct
 
   local length = content_length(headers["content-length"])
-  if length == false then return fail(st, "network", "the Content-Length header is malformed") end
-  st.total = length
+  if length == false then return fail(st, "network", "Invalid Content-Length: value") end
   local no_body = method == "HEAD" or status == 204 or status == 304 or status == 101
   local chunked = not no_body and has_token(headers["transfer-encoding"], "chunked")
+  st.total = not chunked and length or nil -- a chunked body has no size to tell
   if not no_body and not chunked and not st.sink and length and st.max_size > 0
     and length > st.max_size then
     return fail(st, "too_large", ("the response is larger than max_size (%d bytes)"):format(st.max_size))
@@ -608,17 +769,14 @@ function Transport:send(req)
   if st.inflater and st.encoded > 0 then
     local done
     done, err = st.inflater:finish()
-    if not done then
-      return fail(st, "decode", "Error while processing content unencoding: " .. tostring(err))
-    end
+    if not done then return fail(st, "decode", unencoding(err)) end
   end
   if st.file then
     local f = st.file
     st.file = nil
-    local closed, cerr = f:close()
-    if not closed then
+    if not f:close() then
       st.sock:close()
-      return nil, "io", "closing the sink file failed: " .. tostring(cerr), true
+      return nil, "io", "closing the sink file failed", true
     end
   end
   if keep and st.pos > #st.buf then
@@ -642,15 +800,18 @@ function Transport.now()
   return now()
 end
 
---- Hints for failures whose fix lies in nginx.conf.
+--- Hints for failures whose fix lies in nginx.conf. A failed look-up's
+-- message is libcurl's ("Could not resolve host: NAME"); nginx's reason
+-- for it, kept per host name by send, picks the hint and is quoted there.
 function Transport:hint(err)
   local kind, cause = err.kind, err.cause or ""
-  if kind == "resolve" and cause:find("no resolver defined", 1, true) then
+  local why = kind == "resolve" and self.resolve_why[cause:match("^Could not resolve host: (.*)$") or ""]
+  if why and why:find("no resolver defined", 1, true) then
     return "nginx resolves host names only through its resolver directive: add one to "
       .. "nginx.conf (for example `resolver 127.0.0.53 ipv6=off;`, or your network's DNS server)"
   elseif kind == "resolve" then
-    return "nginx's resolver could not resolve the host: check base_url and the resolver "
-      .. "directive in nginx.conf"
+    return "nginx's resolver could not resolve the host" .. (why and (" (" .. why .. ")") or "")
+      .. ": check base_url and the resolver directive in nginx.conf"
   elseif kind == "tls" and cause:find("IP address", 1, true) then
     return "use the host name the certificate was issued for in base_url"
   elseif kind == "tls" and cause:find("chain too long", 1, true) then
@@ -660,8 +821,11 @@ function Transport:hint(err)
     return "nginx does not trust the server's certificate: point lua_ssl_trusted_certificate "
       .. "at a CA bundle that holds its CA (for example /etc/ssl/certs/ca-certificates.crt) "
       .. "and set lua_ssl_verify_depth 3 in nginx.conf"
-  elseif kind == "tls" and cause:find("does not match", 1, true) then
+  elseif kind == "tls" and cause:find("target host name", 1, true) then
     return "the certificate does not name the host of base_url: check base_url"
+  elseif kind == "tls" and cause == "SSL connect error" then
+    return "the TLS handshake failed: nginx's error log has OpenSSL's reason; check base_url "
+      .. "and that the server speaks TLS there"
   elseif err.status == 401 and self.anonymous then
     return "no credential was given, and nginx hides environment variables from Lua: add "
       .. "`env KUPE_API_KEY;` to the main context of nginx.conf, or pass api_key to kupe.new"
@@ -689,7 +853,7 @@ function M.new(cfg)
     user_agent = cfg.user_agent,
   }
   return setmetatable({ conn = conn, name = "ngx",
-    anonymous = cfg.api_key == nil and cfg.bearer == nil }, Transport)
+    anonymous = cfg.api_key == nil and cfg.bearer == nil, resolve_why = {} }, Transport)
 end
 
 return M
