@@ -532,8 +532,9 @@ if wanted("callgrind") and succeeds("valgrind --version") then
   results.callgrind = med
   emit(("### 4. Client cost per request (callgrind)\n\nUser-space instructions per request: the difference between a "
     .. "%s- and a %s-request run, divided by %s. C = the C entry point of a request with libcurl under it "
-    .. "(kupe.core's `conn:request`, the bench binding's `get`); JSON = lua-cjson's decode plus kupe.core's "
-    .. "empty-array passes; Lua = the rest (the loop or kupe-lua's pipeline, and the garbage collector).\n")
+    .. "(kupe.core's `conn:request`, the bench binding's `get`); JSON = lua-cjson's decode, or kupe.core's "
+    .. "decoder (`json_decode`, which kupe-lua uses) and the empty-array passes that go with cjson; Lua = the "
+    .. "rest (the loop or kupe-lua's pipeline, and the garbage collector).\n")
     :format(commas(w.small), commas(w.large), commas(w.large - w.small)))
   local rows = {}
   local base = med.c
