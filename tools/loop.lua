@@ -32,18 +32,26 @@ local function rss_kib()
   return tonumber(s:match("VmRSS:%s*(%d+)"))
 end
 
+-- This process's open descriptors: their count, and "fd -> target" lines
+-- (for naming a leaked one). $PPID in the shell that popen starts is this
+-- process. A descriptor whose link cannot be read was closed while the
+-- shell looked: the write end of popen's own pipe, which this process
+-- closes only after the shell has started, so the shell sometimes still
+-- sees it. It is not counted.
 local function fd_count()
-  -- $PPID in the shell that popen starts is this process.
-  local p = assert(io.popen("ls /proc/$PPID/fd"))
-  local count = 0
-  for _ in p:lines() do count = count + 1 end
+  local p = assert(io.popen("cd /proc/$PPID/fd && for f in *; do t=$(readlink $f) && echo \"$f -> $t\"; done"))
+  local count, lines = 0, {}
+  for line in p:lines() do
+    count = count + 1
+    lines[#lines + 1] = line
+  end
   p:close()
-  return count
+  return count, lines
 end
 
 local env = emu.start()
 emu.reset { api_keys = { { key = key, scopes = true } }, sessions = 20 }
-local fd_base = fd_count()
+local fd_base, fd_base_list = fd_count()
 local client = kupe.new { api_key = key, base_url = env.url, backoff_base = 0.001,
   backoff_max = 0.002, max_retry_after = 1, timeout = 10 }
 
@@ -157,7 +165,7 @@ local rss_last, fd_last = rss_kib(), fd_count()
 client:close()
 os.remove(upload)
 collectgarbage()
-local fd_closed = fd_count()
+local fd_closed, fd_closed_list = fd_count()
 
 local list = {}
 for k, v in pairs(kinds) do list[#list + 1] = k .. "=" .. v end
@@ -180,6 +188,8 @@ if soak and rss_first then
   -- redirect); once the client is closed every descriptor must be back.
   if fd_closed ~= fd_base then
     io.write("loop: FAILED: file descriptors leaked\n")
+    io.write("loop: before: ", table.concat(fd_base_list, ", "), "\n")
+    io.write("loop: after close: ", table.concat(fd_closed_list, ", "), "\n")
     good = false
   end
 end

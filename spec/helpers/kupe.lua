@@ -75,21 +75,6 @@ function M.rss_kib()
   return tonumber(s:match("VmRSS:%s*(%d+)"))
 end
 
---- Open file descriptors of this process.
-function M.fd_count()
-  local p = io.popen("ls /proc/" .. M.pid() .. "/fd | wc -l")
-  local n = tonumber(p:read("a"))
-  p:close()
-  return n
-end
-
-function M.pid()
-  local f = assert(io.open("/proc/self/stat"))
-  local pid = f:read("a"):match("^(%d+)")
-  f:close()
-  return pid
-end
-
 --- Seconds elapsed while running fn, and its results.
 local function pack(...) return { n = select("#", ...), ... } end
 
