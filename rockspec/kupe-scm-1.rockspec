@@ -32,7 +32,7 @@ build = {
       sources = {
         "src/buffer.c", "src/client.c", "src/core.c", "src/crypto.c", "src/encode.c",
         "src/error.c", "src/fieldtext.c", "src/form.c", "src/head.c", "src/inflate.c",
-        "src/jsondec.c", "src/jsonscan.c", "src/query.c", "src/render.c", "src/reqcheck.c",
+        "src/jsondec.c", "src/jsonscan.c", "src/query.c", "src/render.c",
         "src/request.c", "src/transfer.c", "src/urlenc.c", "src/urlparse.c", "src/util.c",
       },
       libraries = { "curl", "crypto", "z", "m" },

@@ -15,7 +15,7 @@ static const luaL_Reg core_functions[] = {
   {"new", kupe_client_open},
   {"encode_query", kupe_encode_query},
   {"request_url", kupe_request_url},
-  {"check_request", kupe_check_request},
+  {"visible", kupe_visible},
   {"escape", kupe_escape},
   {"utf8_valid", kupe_utf8_valid},
   {"parse_head", kupe_parse_head},

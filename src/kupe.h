@@ -101,11 +101,11 @@ const char *kupe_error_kind(CURLcode code);
 int kupe_error_push(lua_State *L, const char *kind, const char *message,
                     int sent);
 
-/* query.c, reqcheck.c, encode.c, jsondec.c, util.c, crypto.c, inflate.c:
+/* query.c, encode.c, jsondec.c, util.c, crypto.c, inflate.c:
  * module functions */
 int kupe_encode_query(lua_State *L);
 int kupe_request_url(lua_State *L);
-int kupe_check_request(lua_State *L);
+int kupe_visible(lua_State *L);
 int kupe_escape(lua_State *L);
 int kupe_utf8_valid(lua_State *L);
 int kupe_parse_head(lua_State *L);

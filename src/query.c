@@ -272,6 +272,25 @@ int kupe_encode_query(lua_State *L) {
   return 1;
 }
 
+/* 1 when every byte of s is visible ASCII (33..126). */
+static int visible(const char *s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 33 || c > 126)
+      return 0;
+  }
+  return 1;
+}
+
+/* core.visible(s) -> whether s is made of visible ASCII only. */
+int kupe_visible(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  lua_pushboolean(L, visible(s, n));
+  return 1;
+}
+
 /*
  * core.request_url(base, path, query, max) -> url, qpath | nil, length
  *

@@ -28,12 +28,17 @@ local Client = {}
 local MT = { __name = "kupe.Client" }
 M.Client = Client
 
-local now, request_url, check_request = core.now, core.request_url, core.check_request
-local parse_head = core.parse_head
+local now, request_url, visible, parse_head = core.now, core.request_url, core.visible, core.parse_head
 local json_decode, json_encode = json.decode, json.encode
 local type, pairs, tostring, setmetatable, rawget = type, pairs, tostring, setmetatable, rawget
 local random, min, floor = math.random, math.min, math.floor
-local find = string.find
+local byte, find = string.byte, string.find
+
+local SLASH = byte("/")
+-- Methods accepted without a pattern match; any other upper-case word is
+-- accepted too, after the match.
+local KNOWN_METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true,
+  HEAD = true, OPTIONS = true }
 
 local utf8_valid = core.utf8_valid
 
@@ -275,8 +280,6 @@ local function check_headers(headers)
   end
 end
 
--- The options of an opts table with a metatable, walked with pairs (the
--- others are checked in C, by core.check_request).
 local function check_options(opts)
   for k, v in pairs(opts) do
     local want = REQUEST_OPTIONS[k]
@@ -292,10 +295,6 @@ local function check_options(opts)
       error(("request: option '%s' must be a %s (got %s)"):format(k, want, t), 3)
     end
   end
-end
-
--- The checks on option values, after their types.
-local function check_values(opts)
   if opts.headers then check_headers(opts.headers) end
   local retries = opts.retries
   if retries ~= nil and (retries ~= retries or retries < 0 or retries > 10
@@ -307,28 +306,6 @@ local function check_values(opts)
     error("request: option 'content_type' must be text without control characters", 3)
   end
 end
-
--- Raises for the first argument check core.check_request found failing.
-local function bad_request(why, a, b, c)
-  if why == "method" then
-    error("bad argument #1 to 'request' (upper-case HTTP method expected)", 3)
-  elseif why == "path" then
-    error("bad argument #2 to 'request' (path starting with '/' expected)", 3)
-  elseif why == "chars" then
-    error("bad argument #2 to 'request' (path of visible ASCII characters expected: "
-      .. "escape ids with kupe.escape)", 3)
-  elseif why == "opts" then
-    error("bad argument #3 to 'request' (table expected, got " .. a .. ")", 3)
-  elseif why == "unknown" then
-    error(("request: unknown option '%s'"):format(tostring(a)), 3)
-  elseif why == "sink" then
-    error("request: option 'sink' must be a file path or a function", 3)
-  end
-  error(("request: option '%s' must be a %s (got %s)"):format(a, b, c), 3)
-end
-
--- What a request without options reads: never written to.
-local NO_OPTIONS = setmetatable({}, { __newindex = function() error("read-only", 2) end })
 
 local function temp_path(path)
   return ("%s.%d%06d.part"):format(path, os.time(), random(0, 999999))
@@ -350,13 +327,23 @@ end
 -- @raise on a caller mistake (bad method, unknown option, bad header)
 function Client:request(method, path, opts)
   if self._closed then error("attempt to use a closed kupe client", 2) end
-  local relative, why, a, b, c = check_request(method, path, opts, REQUEST_OPTIONS)
-  if relative == nil then bad_request(why, a, b, c) end
+  if type(method) ~= "string" or not (KNOWN_METHODS[method] or method:match("^%u+$")) then
+    error("bad argument #1 to 'request' (upper-case HTTP method expected)", 2)
+  end
+  local relative = type(path) == "string" and byte(path, 1) == SLASH
+  if not (relative or type(path) == "string" and path:find("^[Hh][Tt][Tt][Pp][Ss]?://")) then
+    error("bad argument #2 to 'request' (path starting with '/' expected)", 2)
+  end
+  if not visible(path) then
+    error("bad argument #2 to 'request' (path of visible ASCII characters expected: "
+      .. "escape ids with kupe.escape)", 2)
+  end
   if opts == nil then
-    opts = NO_OPTIONS
+    opts = {}
+  elseif type(opts) ~= "table" then
+    error("bad argument #3 to 'request' (table expected, got " .. type(opts) .. ")", 2)
   else
-    if why then check_options(opts) end
-    check_values(opts)
+    check_options(opts)
   end
 
   -- The URL in one call: base (for a path), path, query; and the path

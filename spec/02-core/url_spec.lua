@@ -60,34 +60,12 @@ describe("core.request_url", function()
   end)
 end)
 
-describe("core.check_request", function()
-  local SPEC = { query = "table", body = "string", sink = "sink", json = "any" }
-
-  it("says whether the path is relative, or names the first check that fails", function()
-    assert.same({ true }, { core.check_request("GET", "/a?b=%20", nil, SPEC) })
-    assert.same({ false }, { core.check_request("PATCH", "HTTPS://h/x", { query = {} }, SPEC) })
-    assert.same({ true }, { core.check_request("GET", "/a", { sink = print, json = 1 }, SPEC) })
-    assert.same({ nil, "method" }, { core.check_request("get", "/a", nil, SPEC) })
-    assert.same({ nil, "method" }, { core.check_request(1, "/a", nil, SPEC) })
-    assert.same({ nil, "method" }, { core.check_request("", "/a", nil, SPEC) })
-    assert.same({ nil, "path" }, { core.check_request("GET", "a", nil, SPEC) })
-    assert.same({ nil, "path" }, { core.check_request("GET", 1, nil, SPEC) })
-    assert.same({ nil, "path" }, { core.check_request("GET", "ftp://h/", nil, SPEC) })
-    assert.same({ nil, "path" }, { core.check_request("GET", "https:/h", nil, SPEC) })
-    for _, p in ipairs { "/a b", "/a\0", "/\127", "/é", "http://h/\t" } do
-      assert.same({ nil, "chars" }, { core.check_request("GET", p, nil, SPEC) })
+describe("core.visible", function()
+  it("accepts visible ASCII only", function()
+    assert.is_true(core.visible("/api/v1/x?y=%20"))
+    assert.is_true(core.visible(""))
+    for _, s in ipairs { "a b", "a\0b", "a\tb", "a\127", "é", "a\n" } do
+      assert.is_false(core.visible(s), s)
     end
-    assert.same({ nil, "opts", "string" }, { core.check_request("GET", "/a", "x", SPEC) })
-    assert.same({ nil, "unknown", 1 }, { core.check_request("GET", "/a", { 1 }, SPEC) })
-    assert.same({ nil, "unknown", "quer" }, { core.check_request("GET", "/a", { quer = 1 }, SPEC) })
-    assert.same({ nil, "sink" }, { core.check_request("GET", "/a", { sink = 1 }, SPEC) })
-    assert.same({ nil, "type", "body", "string", "table" },
-      { core.check_request("GET", "/a", { body = {} }, SPEC) })
-  end)
-
-  it("leaves an opts table with a metatable to the pipeline", function()
-    local opts = setmetatable({ x = 1 }, {})
-    assert.same({ true, "meta" }, { core.check_request("GET", "/a", opts, SPEC) })
-    assert.same({ nil, "chars" }, { core.check_request("GET", "/ a", opts, SPEC) })
   end)
 end)
