@@ -17,16 +17,13 @@
  * The Lua state lives for the whole run; cjson is Debian's lua-cjson for
  * Lua 5.4, loaded from its usual place.
  *
- * Built with: src/jsondec.c src/encode.c src/jsonscan.c src/fieldtext.c src/head.c src/urlenc.c src/buffer.c
+ * Built with: src/jsondec.c src/encode.c src/jsonscan.c src/fieldtext.c src/head.c src/urlenc.c src/buffer.c fuzz/lua_harness.c
  * Links with: lua5.4
  */
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-
-#include <lualib.h>
 
 #include "kupe.h"
+#include "lua_harness.h"
 
 static const char harness[] =
   "local fast, mark, fix = ...\n"
@@ -67,36 +64,10 @@ static const char harness[] =
   "  same(v, ref, 'value')\n"
   "end\n";
 
-static lua_State *L;
-
-static void setup(void) {
-  L = luaL_newstate();
-  if (L == NULL)
-    abort();
-  luaL_openlibs(L);
-  if (luaL_loadbuffer(L, harness, sizeof(harness) - 1, "=harness") != LUA_OK) {
-    fprintf(stderr, "harness: %s\n", lua_tostring(L, -1));
-    abort();
-  }
-  lua_pushcfunction(L, kupe_json_decode);
-  lua_pushcfunction(L, kupe_json_mark_empty);
-  lua_pushcfunction(L, kupe_json_fix_empty);
-  if (lua_pcall(L, 3, 1, 0) != LUA_OK) {
-    fprintf(stderr, "harness: %s\n", lua_tostring(L, -1));
-    abort();
-  }
-  lua_setfield(L, LUA_REGISTRYINDEX, "kupe.fuzz.check");
-}
+static const lua_CFunction under_test[] = {kupe_json_decode, kupe_json_mark_empty, kupe_json_fix_empty};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (L == NULL)
-    setup();
-  lua_getfield(L, LUA_REGISTRYINDEX, "kupe.fuzz.check");
-  lua_pushlstring(L, (const char *)data, size);
-  if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
-    fprintf(stderr, "jsondec: %s\n", lua_tostring(L, -1));
-    abort();
-  }
-  lua_settop(L, 0);
+  fuzz_lua_check("jsondec", harness, sizeof(harness) - 1, under_test,
+                 (int)(sizeof(under_test) / sizeof(under_test[0])), data, size);
   return 0;
 }

@@ -20,20 +20,17 @@
  *   and path cut at its first '?' or '#'; nil and the length when the URL
  *   is longer than max.
  *
- * Built with: src/query.c src/urlenc.c src/fieldtext.c src/head.c src/buffer.c
+ * Built with: src/query.c src/urlenc.c src/fieldtext.c src/head.c src/buffer.c fuzz/lua_harness.c
  * Links with: lua5.4
  */
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-
-#include <lualib.h>
 
 #include "kupe.h"
+#include "lua_harness.h"
 
 static const char harness[] =
   "local encode_query, request_url = ...\n"
-  "local NULL = select(3, ...)\n"
+  "local NULL = require('cjson').null -- kupe.null\n"
   "local function enc(s)\n"
   "  return (s:gsub('[^%w%-%._~]', function(c) return ('%%%02X'):format(c:byte()) end))\n"
   "end\n"
@@ -182,36 +179,10 @@ static const char harness[] =
   "  assert(u2 == base .. path and p2 == qpath, 'url without a query')\n"
   "end\n";
 
-static lua_State *L;
-
-static void setup(void) {
-  L = luaL_newstate();
-  if (L == NULL)
-    abort();
-  luaL_openlibs(L);
-  if (luaL_loadbuffer(L, harness, sizeof(harness) - 1, "=harness") != LUA_OK) {
-    fprintf(stderr, "harness: %s\n", lua_tostring(L, -1));
-    abort();
-  }
-  lua_pushcfunction(L, kupe_encode_query);
-  lua_pushcfunction(L, kupe_request_url);
-  lua_pushlightuserdata(L, NULL); /* kupe.null, as cjson makes it */
-  if (lua_pcall(L, 3, 1, 0) != LUA_OK) {
-    fprintf(stderr, "harness: %s\n", lua_tostring(L, -1));
-    abort();
-  }
-  lua_setfield(L, LUA_REGISTRYINDEX, "kupe.fuzz.check");
-}
+static const lua_CFunction under_test[] = {kupe_encode_query, kupe_request_url};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (L == NULL)
-    setup();
-  lua_getfield(L, LUA_REGISTRYINDEX, "kupe.fuzz.check");
-  lua_pushlstring(L, (const char *)data, size);
-  if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
-    fprintf(stderr, "query: %s\n", lua_tostring(L, -1));
-    abort();
-  }
-  lua_settop(L, 0);
+  fuzz_lua_check("query", harness, sizeof(harness) - 1, under_test,
+                 (int)(sizeof(under_test) / sizeof(under_test[0])), data, size);
   return 0;
 }
