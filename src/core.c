@@ -19,6 +19,7 @@ static const luaL_Reg core_functions[] = {
   {"escape", kupe_escape},
   {"utf8_valid", kupe_utf8_valid},
   {"parse_head", kupe_parse_head},
+  {"is_json_type", kupe_is_json_type},
   {"json_decode", kupe_json_decode},
   {"json_mark_empty", kupe_json_mark_empty},
   {"json_fix_empty", kupe_json_fix_empty},

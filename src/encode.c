@@ -90,6 +90,15 @@ int kupe_parse_head(lua_State *L) {
   return 3;
 }
 
+/* core.is_json_type(ct) -> whether a Content-Type value names JSON
+ * (application/json or a +json type, parameters ignored): the rule the
+ * transfer applies when it decides what a sink takes. */
+int kupe_is_json_type(lua_State *L) {
+  const char *ct = luaL_optstring(L, 1, NULL);
+  lua_pushboolean(L, kupe_head_is_json_type(ct));
+  return 1;
+}
+
 /* core.json_mark_empty(s) -> s2, n, paths: n empty arrays rewritten and
  * where they are (jsonscan.h); s itself (no copy) and 0 when n is 0. */
 int kupe_json_mark_empty(lua_State *L) {

@@ -109,6 +109,7 @@ int kupe_visible(lua_State *L);
 int kupe_escape(lua_State *L);
 int kupe_utf8_valid(lua_State *L);
 int kupe_parse_head(lua_State *L);
+int kupe_is_json_type(lua_State *L);
 int kupe_json_decode(lua_State *L);
 int kupe_json_mark_empty(lua_State *L);
 int kupe_json_fix_empty(lua_State *L);

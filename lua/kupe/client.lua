@@ -32,7 +32,7 @@ local now, request_url, visible, parse_head = core.now, core.request_url, core.v
 local json_decode, json_encode = json.decode, json.encode
 local type, pairs, tostring, setmetatable, rawget = type, pairs, tostring, setmetatable, rawget
 local random, min, floor = math.random, math.min, math.floor
-local byte, find = string.byte, string.find
+local byte = string.byte
 
 local SLASH = byte("/")
 -- Methods accepted without a pattern match; any other upper-case word is
@@ -40,7 +40,7 @@ local SLASH = byte("/")
 local KNOWN_METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true,
   HEAD = true, OPTIONS = true }
 
-local utf8_valid = core.utf8_valid
+local utf8_valid, is_json_type = core.utf8_valid, core.is_json_type
 
 local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
 -- Longer URLs are refused before sending: servers and proxies cut them
@@ -470,7 +470,7 @@ function Client:request(method, path, opts)
   if final_path then os.remove(sink) end -- an answer the sink did not take
   if opts.raw then return rbody, resp end
   if rbody == "" then return true, resp end
-  if not (ctype and (find(ctype, "application/json", 1, true) == 1 or find(ctype, "+json", 1, true))) then
+  if not is_json_type(ctype) then
     return nil, errors.new { kind = "decode", status = resp.status, method = method,
       path = qpath, attempts = attempt, body = rbody, headers = resp.headers,
       message = ("expected a JSON answer, got %s (%d bytes)"):format(ctype or "no content type", #rbody),

@@ -35,6 +35,7 @@ local core = require "kupe.core"
 local ngx = ngx
 local tcp, get_phase, ngx_sleep = ngx.socket.tcp, ngx.get_phase, ngx.sleep
 local now, parse_head, inflater = core.now, core.parse_head, core.inflater
+local is_json = core.is_json_type
 local concat, min, max, ceil, floor = table.concat, math.min, math.max, math.ceil, math.floor
 local type, pcall, tostring, tonumber, setmetatable = type, pcall, tostring, tonumber, setmetatable
 local upper = string.upper
@@ -108,12 +109,6 @@ local function text_of(v)
   local t = type(v)
   if t == "string" or t == "number" then return tostring(v) end
   return nil
-end
-
-local function is_json(ct)
-  if not ct then return false end
-  local mt = ct:match("^[^;]*"):gsub(" +$", ""):lower()
-  return mt == "application/json" or (#mt > 5 and mt:sub(-5) == "+json")
 end
 
 -- "key" in a comma-separated header value, case-insensitively.
@@ -785,7 +780,7 @@ function Transport:send(req)
     st.sock:close()
   end
   return {
-    status = status, head = raw, content_type = ct, bytes = st.received,
+    status = status, head = raw, headers = headers, content_type = ct, bytes = st.received,
     body = not st.to_sink and concat(st.parts, "", 1, st.nparts) or nil,
   }
 end
