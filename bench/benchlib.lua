@@ -72,4 +72,32 @@ function M.fail(msg)
   os.exit(1)
 end
 
+--- The small and pages workloads for a contender whose get(url) returns
+-- the decoded JSON: warm-up, timed loop, report. Returns false for the
+-- export mode, which each contender runs its own way.
+function M.run_json(a, get)
+  if a.mode == "small" then
+    local url = a.url
+    for _ = 1, a.warm do get(url) end
+    local bytes = 0
+    local stop = M.timer()
+    for _ = 1, a.n do
+      bytes = bytes + #get(url).request_id
+    end
+    local wall, cpu = stop()
+    M.report(a, a.n, bytes, wall, cpu)
+    return true
+  elseif a.mode == "pages" then
+    local items = 0
+    local stop = M.timer()
+    for p = 1, a.pages do
+      items = items + #get(M.page_url(a, p)).items
+    end
+    local wall, cpu = stop()
+    M.report(a, items, 0, wall, cpu)
+    return true
+  end
+  return false
+end
+
 return M

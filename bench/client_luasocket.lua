@@ -18,24 +18,7 @@ local function get(url)
   return decode(concat(parts))
 end
 
-if a.mode == "small" then
-  for _ = 1, a.warm do get(a.url) end
-  local bytes = 0
-  local stop = B.timer()
-  for _ = 1, a.n do
-    bytes = bytes + #get(a.url).request_id
-  end
-  local wall, cpu = stop()
-  B.report(a, a.n, bytes, wall, cpu)
-elseif a.mode == "pages" then
-  local items = 0
-  local stop = B.timer()
-  for p = 1, a.pages do
-    items = items + #get(B.page_url(a, p)).items
-  end
-  local wall, cpu = stop()
-  B.report(a, items, 0, wall, cpu)
-else
+if not B.run_json(a, get) then
   local f = assert(io.open(a.path, "wb"))
   local stop = B.timer()
   local ok, code = http.request { url = a.url, headers = headers, sink = ltn12.sink.file(f) }

@@ -15,24 +15,6 @@ local function get(url)
   return decode(body)
 end
 
-if a.mode == "small" then
-  local url = a.url
-  for _ = 1, a.warm do get(url) end
-  local bytes = 0
-  local stop = B.timer()
-  for _ = 1, a.n do
-    bytes = bytes + #get(url).request_id
-  end
-  local wall, cpu = stop()
-  B.report(a, a.n, bytes, wall, cpu)
-elseif a.mode == "pages" then
-  local items = 0
-  local stop = B.timer()
-  for p = 1, a.pages do
-    items = items + #get(B.page_url(a, p)).items
-  end
-  local wall, cpu = stop()
-  B.report(a, items, 0, wall, cpu)
-else
+if not B.run_json(a, get) then
   B.fail("export: use the raw C program")
 end
