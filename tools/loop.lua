@@ -25,12 +25,7 @@ for i = 3, #arg do
 end
 local key = os.getenv("KUPE_TEST_KEY") or "emu_test_key"
 
-local function rss_kib()
-  local f = assert(io.open("/proc/self/status"))
-  local s = f:read("*a")
-  f:close()
-  return tonumber(s:match("VmRSS:%s*(%d+)"))
-end
+local rss_kib = require("spec.helpers.kupe").rss_kib
 
 -- This process's open descriptors: their count, and "fd -> target" lines
 -- (for naming a leaked one). $PPID in the shell that popen starts is this

@@ -10,17 +10,11 @@ local ROOT = emu.root
 local IMPL = rawget(_G, "jit") and "luajit" or "lua5.4"
 local q = emu.shell_quote
 
-local function tmpdir()
-  local out = emu.sh("mktemp -d")
-  return (out:gsub("%s+$", ""))
-end
+local kit = require "spec.helpers.case_kit"
+local tmpdir = kit.tmpdir
 
 local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
+  return kit.read(path) or ""
 end
 
 -- Children run without the sanitizer preload of tools/asan: valgrind and

@@ -16,20 +16,8 @@ local function run(script, args)
   return rc, out
 end
 
-local function tmpdir()
-  local p = io.popen("mktemp -d")
-  local d = p:read("l")
-  p:close()
-  return d
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local kit = require "spec.helpers.case_kit"
+local tmpdir, read = kit.tmpdir, kit.read
 
 describe("the examples", function()
   before_each(function() h.reset() end)

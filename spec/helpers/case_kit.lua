@@ -70,6 +70,23 @@ function M.write(path, text)
   return path
 end
 
+--- The whole of the file at path (binary), or nil when it cannot be opened.
+function M.read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+--- A new temporary folder (mktemp -d).
+function M.tmpdir()
+  local p = io.popen("mktemp -d")
+  local d = p:read("*l")
+  p:close()
+  return d
+end
+
 --- Adds to a case context t (spec/helpers/cases.lua) the helpers that
 -- talk to the emulator. They look t.client and t.emu up when called, so
 -- a context built with another client (spec/nginx/app.lua) keeps them.

@@ -19,12 +19,7 @@ function M.context(extra)
     client = h.client, reset = h.reset, emu = h.emu, KEY = h.KEY, env = h.env,
     transport = "curl", lua54 = _VERSION == "Lua 5.4",
   }
-  function t.tmpdir()
-    local p = io.popen("mktemp -d")
-    local d = p:read("l")
-    p:close()
-    return d
-  end
+  t.tmpdir = kit.tmpdir
   function t.ls(dir)
     local p = io.popen("ls -A '" .. dir .. "'")
     local out = {}

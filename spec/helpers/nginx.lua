@@ -35,18 +35,11 @@ function M.free_port()
   return tonumber(ports.closed())
 end
 
-local function write(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
+local kit = require "spec.helpers.case_kit"
+local write = kit.write
 
 local function read(path)
-  local f = io.open(path, "r")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
+  return kit.read(path) or ""
 end
 
 local function wait_port(port, seconds)
