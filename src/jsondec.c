@@ -469,7 +469,7 @@ int kupe_json_decode(lua_State *L) {
   counts c;
   dec d;
   int depth;
-  if (!lua_isnil(L, 2))
+  if (!lua_isnoneornil(L, 2))
     luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 4); /* slot 4: the counts when they outgrow the stack */
   if (lua_type(L, 1) != LUA_TSTRING)

@@ -397,7 +397,7 @@ int kupe_request(lua_State *L) {
 
   if (!valid_method(method, mlen))
     return luaL_argerror(L, 2, "an upper-case HTTP method");
-  if (!valid_url(url, ulen) || strlen(url) != ulen)
+  if (!valid_url(url, ulen)) /* NUL included: it is a control byte */
     return luaL_argerror(L, 3, "a URL without blanks or control characters");
   memset(&o, 0, sizeof(o));
   if (!lua_isnoneornil(L, 4)) {
@@ -544,7 +544,7 @@ int kupe_request_valid_method(const char *m, size_t n) {
 }
 
 int kupe_request_valid_url(const char *u, size_t n) {
-  return valid_url(u, n) && strlen(u) == n;
+  return valid_url(u, n);
 }
 
 void kupe_request_check_headers(lua_State *L, int idx) {

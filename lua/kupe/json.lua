@@ -37,6 +37,7 @@ end
 
 local mark_empty, fix_empty = core.json_mark_empty, core.json_fix_empty
 local utf8_valid = core.utf8_valid
+local find = string.find
 local jdecode, jencode = J.decode, J.encode
 local fast_decode = core.json_decode
 
@@ -128,6 +129,7 @@ end
 local function checked(s, err)
   if s == nil then return nil, err end
   if not utf8_valid(s) then return nil, "a string is not valid UTF-8" end
+  if not find(s, "u0000", 1, true) then return s end -- the usual body: one plain scan
   for slashes in s:gmatch("(\\+)u0000") do
     if #slashes % 2 == 1 then return nil, "a string contains a NUL character" end
   end
