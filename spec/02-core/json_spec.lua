@@ -227,3 +227,18 @@ describe("core.json_decode", function()
     assert.equal(json.array_mt, getmetatable(v))
   end)
 end)
+
+describe("kupe.json.encode", function()
+  it("refuses a NUL character and text that is not UTF-8, keeps an escaped \\u0000", function()
+    local s, err = json.encode { name = "a\0b" }
+    assert.is_nil(s)
+    assert.equal("a string contains a NUL character", err)
+    s, err = json.encode { name = "caf\233" }
+    assert.is_nil(s)
+    assert.equal("a string is not valid UTF-8", err)
+    -- the six characters \u0000 are text, not a NUL
+    s = assert(json.encode { name = "\\u0000" })
+    assert.equal("\\u0000", json.decode(s).name)
+    assert.equal('{"name":"plain"}', json.encode { name = "plain" })
+  end)
+end)
