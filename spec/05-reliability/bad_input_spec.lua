@@ -357,7 +357,8 @@ describe("bad input", function()
           local v = b[2]
           if not (type(v) == "number" and v >= 0 and v <= 86400) then
             local o = attempt(core.sleep, v)
-            if type(v) ~= "string" then
+            -- a string Lua reads as a number is one (and slept on)
+            if type(v) ~= "string" or tonumber(v) == nil then
               assert.is_true(o.raised, describe_value(b[1], "kupe.core.sleep"))
             end
           end
@@ -382,7 +383,12 @@ describe("bad input", function()
           if name == "update" then
             o = attempt(fn, obj, b[2])
             where = describe_value(b[1], "inflater:update")
-            assert.is_true(o.raised or o.value ~= nil or o.err ~= nil, where)
+            if type(b[2]) == "string" or type(b[2]) == "number" then
+              -- bytes (a number reads as its text): decoded text or nil, err
+              assert.is_true(o.raised or o.value ~= nil or o.err ~= nil, where)
+            else
+              assert.is_true(o.raised, where .. ": accepted")
+            end
           end
         end
       end
