@@ -39,6 +39,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fieldtext.h"
 #include "kupe.h"
 #include "urlparse.h"
 
@@ -209,7 +210,7 @@ int kupe_render_head(lua_State *L) {
     lua_settop(L, 4);
     if ((idx = opt_string(L, 4, "content_type")) != 0) {
       ct = lua_tolstring(L, idx, &n);
-      if (strlen(ct) != n || strpbrk(ct, "\r\n") != NULL)
+      if (!kupe_field_ok(KUPE_FIELD_VALUE, ct, n))
         return luaL_error(L, "request: content_type contains CR, LF or NUL");
       o.content_type = ct;
     }
